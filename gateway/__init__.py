@@ -1,0 +1,1 @@
+"""Tact's gateway: everything that touches the world (SMTP, parsing, storage, CLI)."""
