@@ -10,7 +10,7 @@ from email.utils import getaddresses
 from pathlib import Path
 from typing import Any, Sequence
 
-from gateway.settings import ConfigError, Settings, load_settings
+from gateway.settings import ConfigError, Settings, format_duration, load_settings
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -199,7 +199,7 @@ def _describe(s: Settings) -> str:
         senders = ", ".join(s.teams[name].senders) if name in s.teams else "everyone else"
         tuned = ", ".join(f"{pid}{'' if o.enabled else ' (off)'}" for pid, o in t.policies.items())
         lines.append(
-            f"  team {name}: senders {senders}; target {t.response_target}; "
+            f"  team {name}: senders {senders}; target {format_duration(t.response_target)}; "
             f"hold after {t.hold_after_warnings} warnings; on error {t.on_error}"
             + (f"; tuned: {tuned}" if tuned else "")
         )

@@ -45,6 +45,15 @@ def parse_duration(value: Any) -> timedelta:
     raise ValueError(f"expected a duration such as '24h', '90m' or '2d', got {value!r}")
 
 
+def format_duration(value: timedelta) -> str:
+    """The shortest exact spelling of a duration in the units parse_duration reads."""
+    seconds = int(value.total_seconds())
+    for unit in ("w", "d", "h", "m"):
+        if seconds and seconds % _UNITS[unit] == 0:
+            return f"{seconds // _UNITS[unit]}{unit}"
+    return f"{seconds}s"
+
+
 def parse_size(value: Any) -> int:
     """Accept a byte count or "25MB", "512k"."""
     if isinstance(value, int) and not isinstance(value, bool):
