@@ -1,0 +1,106 @@
+"""Coaching notes: the mail that tells an agent what Tact found and what to do.
+
+A note is multipart/alternative (text and HTML, both from jinja2 templates in
+`templates/`), addressed to the sender of the original, threaded under it
+(`In-Reply-To`/`References`), and marked as machine-made (`Auto-Submitted`,
+`X-Tact-Note`) so that no gateway ever checks it again.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from email.header import decode_header, make_header
+from email.message import EmailMessage, Message
+from email.parser import BytesHeaderParser
+from email.utils import formatdate, make_msgid
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+import gateway
+from policies.model import Action, Verdict
+
+TEMPLATES = Path(gateway.__file__).resolve().parent.parent / "templates"
+
+NOTE_HEADER = "X-Tact-Note"
+
+COACHING, HELD = "coaching", "held"
+
+
+@lru_cache(maxsize=1)
+def _environments() -> tuple[jinja2.Environment, jinja2.Environment]:
+    loader = jinja2.FileSystemLoader(TEMPLATES)
+    text = jinja2.Environment(loader=loader, autoescape=False, keep_trailing_newline=True,
+                              undefined=jinja2.StrictUndefined)
+    html = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+    return text, html
+
+
+def original_headers(raw: bytes) -> Message:
+    """The headers of `raw`, parsed cheaply (no body) and leniently."""
+    return BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+
+
+def decoded(value: object) -> str:
+    """A header value as readable text (RFC 2047 decoded, unfolded)."""
+    if value is None:
+        return ""
+    try:
+        text = str(make_header(decode_header(str(value))))
+    except Exception:
+        text = str(value)
+    return " ".join(text.split())
+
+
+def note_subject(kind: str, subject: str) -> str:
+    quoted = f'"{subject}"' if subject else "your reply"
+    return f"Tact: held — {quoted}" if kind == HELD else f"Tact: coaching on {quoted}"
+
+
+def build_note(
+    kind: str,
+    *,
+    original: bytes,
+    to: str,
+    verdict: Verdict,
+    note_from: str,
+    hostname: str = "localhost",
+    held_id: int | None = None,
+) -> bytes:
+    """Render a coaching (`kind="coaching"`) or held (`kind="held"`) note as bytes.
+
+    The bytes use CRLF line endings, ready for SMTP.
+    """
+    headers = original_headers(original)
+    subject = decoded(headers.get("Subject"))
+    message_id = (str(headers.get("Message-ID") or "")).strip() or None
+    context = {
+        "held": kind == HELD,
+        "subject": subject,
+        "title": note_subject(kind, subject),
+        "findings": list(verdict.findings),
+        "reasons": list(verdict.reasons) or (["checking found a problem"] if kind == HELD else []),
+        "held_id": held_id,
+        "action": str(verdict.action),
+    }
+    text_env, html_env = _environments()
+    text = text_env.get_template("note.txt.j2").render(context)
+    html = html_env.get_template("note.html.j2").render(context)
+
+    note = EmailMessage(policy=email.policy.SMTP)
+    note["From"] = note_from
+    note["To"] = to
+    note["Subject"] = note_subject(kind, subject)
+    note["Date"] = formatdate(localtime=False)
+    note["Message-ID"] = make_msgid("tact", domain=hostname)
+    if message_id:
+        note["In-Reply-To"] = message_id
+        references = " ".join(decoded(headers.get("References")).split() + [message_id])
+        note["References"] = references
+    note["Auto-Submitted"] = "auto-generated"
+    note[NOTE_HEADER] = "1"
+    note["X-Tact-Action"] = str(Action(verdict.action))
+    note.set_content(text)
+    note.add_alternative(html, subtype="html")
+    return note.as_bytes()

@@ -1,0 +1,109 @@
+"""The outbox worker: sends the mail the gateway itself originates, durably.
+
+Items live in the `outbox` table until the relay accepts them. A failed send
+is retried with exponential backoff (5 s, 30 s, 2 min, 10 min, 30 min, 1 h…)
+up to `max_attempts`, then marked failed and logged. The worker wakes on its
+poll interval, or at once when the pipeline enqueues something.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from gateway.relay import Relay, RelayError
+from gateway.store import OutboxItem, Store, utcnow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BACKOFF: tuple[float, ...] = (5, 30, 120, 600, 1800, 3600)
+DEFAULT_MAX_ATTEMPTS = 10
+
+
+def next_attempt(attempts: int, backoff: Sequence[float], now: datetime) -> datetime:
+    """When to try again after `attempts` failures (the last step repeats)."""
+    step = backoff[min(attempts, len(backoff)) - 1] if attempts > 0 else 0
+    return now + timedelta(seconds=step)
+
+
+class OutboxWorker:
+    """Polls the outbox and sends due items through the relay."""
+
+    def __init__(self, store: Store, relay: Relay, *, poll_interval: float = 2.0,
+                 backoff: Sequence[float] = DEFAULT_BACKOFF,
+                 max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
+        self.store = store
+        self.relay = relay
+        self.poll_interval = poll_interval
+        self.backoff = tuple(backoff)
+        self.max_attempts = max_attempts
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="tact-outbox")
+
+    def wake(self) -> None:
+        """Look at the outbox now (called after an enqueue)."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+        self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox: polling failed; retrying in %.1fs", self.poll_interval)
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def run_once(self) -> int:
+        """Send every due item once; return how many were sent."""
+        items = await asyncio.to_thread(self.store.claim_due)
+        sent = 0
+        for item in items:
+            if await self._send(item):
+                sent += 1
+        return sent
+
+    async def _send(self, item: OutboxItem) -> bool:
+        try:
+            await self.relay.send(item.sender, item.recipients, item.raw)
+        except RelayError as exc:
+            await self._failed(item, exc.reply, permanent=exc.permanent)
+            return False
+        except Exception as exc:
+            log.exception("outbox: item %d: unexpected error", item.id)
+            await self._failed(item, f"{type(exc).__name__}: {exc}", permanent=False)
+            return False
+        await asyncio.to_thread(self.store.mark_sent, item.id)
+        log.info("outbox: sent %s #%d to %s", item.kind, item.id, ", ".join(item.recipients))
+        return True
+
+    async def _failed(self, item: OutboxItem, error: str, *, permanent: bool) -> None:
+        attempts = item.attempts + 1
+        if permanent or attempts >= self.max_attempts:
+            log.error("outbox: giving up on %s #%d to %s after %d attempt(s): %s",
+                      item.kind, item.id, ", ".join(item.recipients), attempts, error)
+            await asyncio.to_thread(self.store.mark_failed, item.id, error, None)
+            return
+        retry_at = next_attempt(attempts, self.backoff, utcnow())
+        log.warning("outbox: %s #%d attempt %d failed (%s); next try at %s",
+                    item.kind, item.id, attempts, error, retry_at.isoformat(timespec="seconds"))
+        await asyncio.to_thread(self.store.mark_failed, item.id, error, retry_at)

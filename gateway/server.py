@@ -1,0 +1,153 @@
+"""The running gateway: settings → store → relay → outbox worker → SMTP listener.
+
+`Gateway` is the object tests and the CLI start and stop; `serve(settings)`
+runs one until SIGINT/SIGTERM and returns the process exit code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import ssl
+import sys
+from collections.abc import Sequence
+
+from gateway.outbox import DEFAULT_BACKOFF, OutboxWorker
+from gateway.pipeline import Checker, Pipeline
+from gateway.relay import Relay, make_relay
+from gateway.settings import Settings, parse_hostport
+from gateway.smtp import Handler, protocol_factory, tls_context
+from gateway.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The gateway cannot start; the message is one line for the operator."""
+
+
+def default_check_workers() -> int:
+    """Two checking processes (or one per core, if fewer)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+class Gateway:
+    """One gateway instance. `await start()`, read `port`, `await stop()`.
+
+    `check_workers=0` checks in a thread of this process instead of a process
+    pool (tests; policies registered at run time are then visible).
+    """
+
+    def __init__(self, settings: Settings, *, check_workers: int | None = None,
+                 outbox_poll_interval: float = 2.0,
+                 outbox_backoff: Sequence[float] = DEFAULT_BACKOFF,
+                 outbox_max_attempts: int = 10) -> None:
+        self.settings = settings
+        self.check_workers = default_check_workers() if check_workers is None else check_workers
+        self.store = Store(settings.store.url)
+        self.relay: Relay = make_relay(settings)
+        self.outbox = OutboxWorker(self.store, self.relay, poll_interval=outbox_poll_interval,
+                                   backoff=outbox_backoff, max_attempts=outbox_max_attempts)
+        self.checker = Checker(settings, self.check_workers)
+        self.pipeline = Pipeline(settings, self.checker, self.relay, self.store,
+                                 on_enqueue=self.outbox.wake)
+        self.host, self._port = parse_hostport(settings.gateway.listen)
+        self._server: asyncio.base_events.Server | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound SMTP port (the real one when `listen` asked for port 0)."""
+        if self._server is not None and self._server.sockets:
+            return int(self._server.sockets[0].getsockname()[1])
+        return self._port
+
+    async def start(self) -> None:
+        """Start everything; raise StartupError with a one-line reason on failure."""
+        try:
+            context = tls_context(self.settings)
+        except (OSError, ssl.SSLError) as exc:
+            raise StartupError(f"cannot load the TLS certificate/key "
+                               f"({self.settings.gateway.tls_cert}): {exc}") from exc
+        try:
+            await asyncio.to_thread(self.store.create)
+        except Exception as exc:
+            raise StartupError(f"store {_safe_url(self.settings.store.url)} is unreachable: "
+                               f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
+        try:
+            await self.checker.start()
+        except Exception as exc:
+            raise StartupError(f"cannot start the checking workers: {exc}") from exc
+        handler = Handler(self.settings, self.pipeline)
+        loop = asyncio.get_running_loop()
+        try:
+            self._server = await loop.create_server(
+                protocol_factory(self.settings, handler, context), self.host, self._port)
+        except OSError as exc:
+            self.checker.close()
+            raise StartupError(f"cannot listen on {self.settings.gateway.listen}: {exc.strerror or exc}") from exc
+        self.outbox.start()
+        log.info("tact: listening for SMTP on %s:%d, relaying to %s", self.host, self.port,
+                 _safe_url(self.settings.gateway.upstream))
+
+    async def stop(self) -> None:
+        """Stop accepting, finish, and release everything."""
+        if self._server is not None:
+            self._server.close()
+            try:
+                await asyncio.wait_for(self._server.wait_closed(), timeout=5)
+            except asyncio.TimeoutError:
+                pass
+            self._server = None
+        await self.outbox.stop()
+        await self.relay.close()
+        self.checker.close()
+        await asyncio.to_thread(self.store.close)
+
+
+def _safe_url(url: str) -> str:
+    """A URL with any password masked, for logs and errors."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+            return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        pass
+    return url
+
+
+def serve(settings: Settings) -> int:
+    """Run the gateway until SIGINT/SIGTERM. Returns the exit code (0 ok, 1 startup error)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return asyncio.run(_serve(settings))
+    except StartupError as exc:
+        print(f"tact: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _serve(settings: Settings) -> int:
+    gateway = Gateway(settings)
+    await gateway.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    print(f"tact: listening for SMTP on {gateway.host}:{gateway.port}", file=sys.stderr)
+    try:
+        await stop.wait()
+    finally:
+        log.info("tact: stopping")
+        await gateway.stop()
+    return 0

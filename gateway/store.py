@@ -1,0 +1,273 @@
+"""Durable state: held messages and the outbox, on SQLAlchemy Core.
+
+The methods here are synchronous; the mail path calls them through
+`asyncio.to_thread` so the event loop never waits on the database. SQL stays
+portable (SQLite by default, PostgreSQL later): no SQLite-only features.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    create_engine,
+    event,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+
+from policies.model import Verdict
+
+log = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+held = Table(
+    "held",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("team", String(200), nullable=False),
+    Column("sender", String(998), nullable=False),
+    Column("recipients", JSON, nullable=False),
+    Column("subject", Text, nullable=False, default=""),
+    Column("message_id", String(998), nullable=True),
+    Column("raw", LargeBinary, nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("verdict", JSON, nullable=False),
+    Column("status", String(20), nullable=False, default="held"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("sender", String(998), nullable=False),
+    Column("recipients", JSON, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("status", String(20), nullable=False, default="pending"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+)
+
+# Outbox statuses. "sending" is a lease: a claimed item whose lease expired
+# (the process died mid-send) becomes due again.
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def verdict_to_json(verdict: Verdict) -> dict[str, Any]:
+    """The verdict as stored: action, findings, reasons and errors."""
+    return {
+        "action": str(verdict.action),
+        "findings": [f.to_dict() for f in verdict.findings],
+        "reasons": list(verdict.reasons),
+        "errors": list(verdict.errors),
+    }
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One message the gateway itself sends (a note, later a released message)."""
+
+    id: int
+    kind: str
+    sender: str
+    recipients: list[str]
+    raw: bytes
+    attempts: int
+
+
+@dataclass(frozen=True)
+class NewMail:
+    """A message to enqueue in the outbox."""
+
+    kind: str
+    sender: str
+    recipients: list[str]
+    raw: bytes
+
+
+class Store:
+    """The database behind the gateway. Create with a URL, then `create()`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = _make_engine(url)
+
+    def create(self) -> None:
+        """Create the tables if missing (Alembic migrations replace this later)."""
+        metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- held messages --------------------------------------------------------
+
+    def hold(
+        self,
+        *,
+        team: str,
+        sender: str,
+        recipients: list[str],
+        raw: bytes,
+        verdict: Verdict,
+        subject: str = "",
+        message_id: str | None = None,
+        note: Callable[[int], NewMail | None] | None = None,
+    ) -> int:
+        """Keep a message for review; enqueue its note in the same transaction.
+
+        `note(held_id)` builds the note to enqueue (None: no note).
+
+        Returns the held id. Raises on any database error: the caller answers
+        4xx and the client retries, so nothing is lost.
+        """
+        now = utcnow()
+        with self.engine.begin() as conn:
+            held_id = conn.execute(
+                insert(held).values(
+                    created_at=now,
+                    team=team,
+                    sender=sender,
+                    recipients=list(recipients),
+                    subject=subject,
+                    message_id=message_id,
+                    raw=raw,
+                    action=str(verdict.action),
+                    verdict=verdict_to_json(verdict),
+                    status="held",
+                )
+            ).inserted_primary_key[0]
+            mail = note(int(held_id)) if note is not None else None
+            if mail is not None:
+                conn.execute(_outbox_insert(mail, now))
+        return int(held_id)
+
+    def get_held(self, held_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(held).where(held.c.id == held_id)).mappings().first()
+        return dict(row) if row else None
+
+    def list_held(self, status: str | None = "held") -> list[dict[str, Any]]:
+        query = select(held).order_by(held.c.id)
+        if status is not None:
+            query = query.where(held.c.status == status)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    # --- outbox ---------------------------------------------------------------
+
+    def enqueue(self, mail: NewMail) -> int:
+        """Add a message to the outbox, due now."""
+        with self.engine.begin() as conn:
+            return int(conn.execute(_outbox_insert(mail, utcnow())).inserted_primary_key[0])
+
+    def claim_due(self, limit: int = 20, lease: timedelta = timedelta(minutes=5)) -> list[OutboxItem]:
+        """Claim due outbox items for sending (a lease, so a crash does not lose them).
+
+        Each item is claimed with a conditional UPDATE, so two workers never
+        send the same item. (PostgreSQL can later use FOR UPDATE SKIP LOCKED.)
+        """
+        now = utcnow()
+        due = or_(
+            and_(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now),
+            and_(outbox.c.status == SENDING, outbox.c.next_attempt_at <= now),
+        )
+        claimed: list[OutboxItem] = []
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(outbox).where(due).order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit)
+            ).mappings().all()
+            for row in rows:
+                result = conn.execute(
+                    update(outbox)
+                    .where(and_(outbox.c.id == row["id"], outbox.c.status == row["status"],
+                                outbox.c.next_attempt_at == row["next_attempt_at"]))
+                    .values(status=SENDING, next_attempt_at=now + lease)
+                )
+                if result.rowcount == 1:
+                    claimed.append(OutboxItem(row["id"], row["kind"], row["sender"],
+                                              list(row["recipients"]), row["raw"], row["attempts"]))
+        return claimed
+
+    def mark_sent(self, item_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == item_id)
+                         .values(status=SENT, sent_at=utcnow(), last_error=None))
+
+    def mark_failed(self, item_id: int, error: str, retry_at: datetime | None) -> None:
+        """Count a failed attempt; due again at `retry_at`, or failed for good if None."""
+        values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:2000]}
+        if retry_at is None:
+            values["status"] = FAILED
+        else:
+            values.update(status=PENDING, next_attempt_at=retry_at)
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == item_id).values(**values))
+
+    def list_outbox(self, status: str | None = None) -> list[dict[str, Any]]:
+        query = select(outbox).order_by(outbox.c.id)
+        if status is not None:
+            query = query.where(outbox.c.status == status)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def _outbox_insert(mail: NewMail, now: datetime) -> Any:
+    return insert(outbox).values(
+        kind=mail.kind,
+        sender=mail.sender,
+        recipients=list(mail.recipients),
+        raw=mail.raw,
+        attempts=0,
+        next_attempt_at=now,
+        status=PENDING,
+        created_at=now,
+    )
+
+
+def _make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    database = parsed.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 15})
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=15000")
+        cur.close()
+
+    return engine
