@@ -1,0 +1,595 @@
+"""Split a reply's body into the agent's new text and the quoted customer text.
+
+Pure functions, no I/O. `split_reply` takes LF-normalised text (HTML already
+reduced by `gateway.message`, which marks HTML quote containers with
+`QUOTE_MARK` lines and `<hr>` with `RULE_MARK` lines) and returns a `Split`:
+the new text (signature kept), the quoted text (`>` markers removed) and the
+attribution line or header block it found. `parse_attribution_date` reads the
+date out of an attribution in English, German, French, Spanish (and a few
+other languages' month names), without dateutil/dateparser.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+
+QUOTE_MARK = "\ue000"  # a line of its own: an HTML quote container starts here
+RULE_MARK = "\ue001"  # a line of its own: an HTML <hr>
+
+MAX_LINES = 20_000  # only the first lines are scanned for split points
+
+
+@dataclass(frozen=True)
+class Split:
+    text: str
+    quoted: str = ""
+    attribution: str = ""  # attribution line(s) or quoted header block, unquoted
+    kind: str = ""  # which rule split: attribution, header, marker, helpdesk, html, quote, ""
+
+
+# --------------------------------------------------------------------------- rules
+
+_QPFX = re.compile(r"^[ \t]*((?:>[ \t]?)+)")
+
+# Attribution lines: "<start> … <verb>:" (may be folded over up to 3 lines).
+_ATTR_START = re.compile(
+    r"^\s*(?:On|Am|Le|El|Op|Il|Em|No dia|Den|På|W dniu|Dnia|Dne|V|В|El día)\b", re.I
+)
+_ATTR_END = re.compile(
+    r"(?:\bwrote|\bschrieb|\ba\s+écrit|\ba\s+ecrit|\bescribió|\bescribio|\bschreef|\bha\s+scritto"
+    r"|\bescreveu|\bskrev|\bnapisał(?:a|\(a\))?|\bpisze|\bnapsal(?:a)?|написал(?:а)?|пишет"
+    r"|\bkirjoitti|\bíró|\bwrites|\bsent)\b[^:\n]{0,120}\s*:\s*$"
+    r"|(?:写道|寫道)\s*[:：]\s*$",
+    re.I,
+)
+# A name-first attribution: "Jane Doe <jane@x> wrote:", "Max <m@x> schrieb am 3.11.2026:"
+_ATTR_VERB_ONLY = re.compile(
+    r"(?:\bwrote|\bschrieb|\ba\s+écrit|\bescribió|\bschreef|\bha\s+scritto|\bescreveu|\bskrev"
+    r"|\bnapisał(?:a)?|написал(?:а)?|пишет|\bkirjoitti)\b[^\n]{0,80}:\s*$",
+    re.I,
+)
+
+_FROM_KEYS = (
+    "from|von|de|van|da|od|från|fra|от|lähettäjä|afzender|mittente|remetente|expéditeur"
+    "|feladó|od kogo"
+)
+_OTHER_KEYS = (
+    "sent|date|gesendet|datum|envoyé|envoye|enviado|enviado el|fecha|data|verzonden|skickat"
+    "|sendt|wysłano|wysłane|отправлено|дата|inviato|lähetetty|date d'envoi|sent on"
+    "|to|an|à|a|para|aan|till|til|do|кому|per|cc|kopie|cci|bcc"
+    "|subject|betreff|objet|asunto|onderwerp|oggetto|assunto|ämne|emne|temat|тема|aihe|tárgy"
+    "|reply-to|antwort an|répondre à|importance|wichtigkeit|priority"
+)
+_HDR_FROM = re.compile(rf"^\s*[*_]{{0,2}}(?:{_FROM_KEYS})\s*[*_]{{0,2}}\s*:", re.I)
+_HDR_ANY = re.compile(rf"^\s*[*_]{{0,2}}(?:{_FROM_KEYS}|{_OTHER_KEYS})\s*[*_]{{0,2}}\s*:", re.I)
+_HDR_SENT = re.compile(
+    r"^\s*[*_]{0,2}(?:sent|date|gesendet|datum|envoyé|envoye|enviado(?: el)?|fecha|data|verzonden"
+    r"|skickat|sendt|wysłano|wysłane|отправлено|дата|inviato|lähetetty|date d'envoi|sent on)"
+    r"\s*[*_]{0,2}\s*:\s*[*_]{0,2}\s*(.*)$",
+    re.I,
+)
+_HDR_TO_SUBJ = re.compile(
+    r"^\s*[*_]{0,2}(?:to|an|à|a|para|aan|till|til|do|кому|per|cc|subject|betreff|objet|asunto"
+    r"|onderwerp|oggetto|assunto|ämne|emne|temat|тема|aihe)\s*[*_]{0,2}\s*:",
+    re.I,
+)
+
+_SEPARATOR = re.compile(
+    r"^\s*(?:"
+    r"-{2,}\s*(?:original(?:e|ly)?\s+(?:message|nachricht)|ursprüngliche\s+nachricht|message\s+d'origine"
+    r"|mensaje\s+original|messaggio\s+originale|oorspronkelijk\s+bericht|ursprungligt\s+meddelande"
+    r"|opprinnelig\s+melding|oprindelig\s+meddelelse|wiadomość\s+oryginalna|исходное\s+сообщение"
+    r"|forwarded\s+message|weitergeleitete\s+nachricht|message\s+transféré|mensaje\s+reenviado"
+    r"|reply\s+message)\s*-{2,}"
+    r"|begin\s+forwarded\s+message\s*:"
+    r"|anfang\s+der\s+weitergeleiteten\s+nachricht\s*:"
+    r"|début\s+du\s+message\s+réexpédié\s*:"
+    r")\s*$",
+    re.I,
+)
+_UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
+
+_HELPDESK = re.compile(
+    r"(?:(?:reply|respond|write|type)\w*\s+(?:\w+\s+){0,3}above\s+this\s+line"
+    r"|above\s+this\s+line\s+to\s+reply"
+    r"|über\s+dieser\s+zeile|oberhalb\s+dieser\s+zeile"
+    r"|au-dessus\s+de\s+cette\s+ligne"
+    r"|(?:por\s+)?encima\s+de\s+esta\s+l[ií]nea)",
+    re.I,
+)
+
+_RULE_LINE = re.compile(r"^\s*(?:[-_=─━]\s*){8,}$")
+
+
+def _unquote_line(line: str) -> tuple[int, str]:
+    m = _QPFX.match(line)
+    if not m:
+        return 0, line
+    return m.group(1).count(">"), line[m.end():]
+
+
+def _is_attribution(lines: list[str], i: int) -> int:
+    """If an attribution starts at line i (after unquoting), return how many lines it spans."""
+    depth, first = _unquote_line(lines[i])
+    s = first.strip()
+    if not s or len(s) > 400:
+        return 0
+    starts = bool(_ATTR_START.match(s))
+    joined = s
+    for span in (1, 2, 3):
+        if span > 1:
+            if i + span - 1 >= len(lines):
+                break
+            d2, nxt = _unquote_line(lines[i + span - 1])
+            nxt = nxt.strip()
+            if not nxt or d2 != depth:
+                break
+            joined = joined + " " + nxt
+            if len(joined) > 400:
+                break
+        if starts and _ATTR_END.search(joined):
+            return span if _looks_like_attribution(joined) else 0
+        if span == 1 and not starts and _ATTR_VERB_ONLY.search(joined) and (
+            "@" in joined or re.search(r"\d", joined)
+        ):
+            return 1
+        if not starts:
+            # name-first attributions folded: "Jane Doe <jane@x>\nwrote:" (only 2 lines)
+            if span == 2 and _ATTR_VERB_ONLY.search(joined) and "@" in joined and (
+                re.match(r"^(?:wrote|schrieb|a écrit|escribió)\b", _unquote_line(lines[i + 1])[1].strip(), re.I)
+            ):
+                return 2
+            if span >= 2:
+                break
+    return 0
+
+
+def _looks_like_attribution(s: str) -> bool:
+    # "On Monday I checked and wrote:"-style prose is rare; require a digit or an address.
+    return bool(re.search(r"\d|@|<", s)) or len(s) < 90
+
+
+def _header_block(lines: list[str], i: int) -> int:
+    """If a quoted header block (From:/Sent:/To:/Subject:) starts at i, return its length."""
+    depth, first = _unquote_line(lines[i])
+    if not _HDR_FROM.match(first):
+        return 0
+    keys = 1
+    has_other = False
+    j = i + 1
+    end = i + 1
+    n = len(lines)
+    while j < n and j < i + 12:
+        d, t = _unquote_line(lines[j])
+        ts = t.strip()
+        if not ts:
+            if keys >= 2:
+                break
+            j += 1
+            continue
+        if _HDR_ANY.match(t):
+            keys += 1
+            if _HDR_SENT.match(t) or _HDR_TO_SUBJ.match(t):
+                has_other = True
+            end = j + 1
+        elif keys >= 2 and not _HDR_ANY.match(t) and j > end:
+            break
+        elif j == end and len(ts) < 120 and keys < 2:
+            # a wrapped From: value (crisp's split "From:" lines)
+            end = j + 1
+        elif j == end and keys >= 2 and len(ts) < 200 and not _looks_like_prose_start(ts):
+            end = j + 1  # wrapped value (long To:/Subject:)
+        else:
+            break
+        j += 1
+    if keys >= 2 and has_other:
+        return end - i
+    return 0
+
+
+def _looks_like_prose_start(s: str) -> bool:
+    return bool(re.match(r"^(?:hi|hello|dear|hey|hallo|bonjour|hola|guten)\b", s, re.I))
+
+
+def _is_marker_line(s: str) -> bool:
+    return bool(_SEPARATOR.match(s))
+
+
+def _strip_quotes(block: list[str]) -> str:
+    out = []
+    for line in block:
+        if line.strip() in (QUOTE_MARK, RULE_MARK):
+            continue
+        _, t = _unquote_line(line)
+        out.append(t.rstrip())
+    return "\n".join(out).strip("\n")
+
+
+def _finish(new: list[str], quoted: list[str], attribution: str, kind: str) -> Split:
+    text = "\n".join(line.rstrip() for line in new if line.strip() not in (QUOTE_MARK, RULE_MARK))
+    return Split(text.strip("\n").rstrip(), _strip_quotes(quoted), attribution.strip(), kind)
+
+
+def split_reply(body: str) -> Split:
+    """Split LF-normalised reply text into new text, quoted text and attribution."""
+    if not body:
+        return Split("")
+    lines = body.split("\n")
+    if len(lines) > MAX_LINES:
+        lines = lines[:MAX_LINES]
+    n = len(lines)
+
+    # Helpdesk "reply above this line" marker wins over everything.
+    for i in range(min(n, 400)):
+        s = lines[i].strip()
+        if s and len(s) < 160 and _HELPDESK.search(s):
+            return _split_helpdesk(lines, i)
+
+    for i in range(n):
+        raw = lines[i]
+        s = raw.strip()
+        if not s:
+            continue
+        if s == QUOTE_MARK:
+            return _split_after_mark(lines, i)
+        depth, t = _unquote_line(raw)
+        ts = t.strip()
+        if _is_marker_line(ts) or (_UNDERSCORES.match(ts) and _next_is_header(lines, i + 1)):
+            k = _next_content(lines, i + 1)
+            hb = _header_block(lines, k) if k < n else 0
+            attr = "\n".join(_unquote_line(x)[1].strip() for x in lines[k:k + hb]) if hb else ""
+            start = _quote_block_start(lines, i) if depth else i
+            return _finish(lines[:start], lines[k + hb if hb else i + 1:], attr or ts, "header")
+        span = _is_attribution(lines, i)
+        if span:
+            start = _quote_block_start(lines, i) if depth else i
+            attr = " ".join(_unquote_line(x)[1].strip() for x in lines[i:i + span])
+            return _finish(lines[:start], lines[i + span:], attr, "attribution")
+        hb = _header_block(lines, i)
+        if hb:
+            start = _quote_block_start(lines, i) if depth else i
+            # a "____" or "----" rule right above belongs to the quote
+            p = _prev_content(lines, start - 1)
+            if p >= 0 and (_UNDERSCORES.match(lines[p]) or lines[p].strip() == RULE_MARK
+                           or _RULE_LINE.match(lines[p])):
+                start = p
+            attr = "\n".join(_unquote_line(x)[1].strip() for x in lines[i:i + hb])
+            return _finish(lines[:start], lines[i + hb:], attr, "header")
+
+    # No attribution: a trailing block of ">" lines is the quote.
+    last = n - 1
+    while last >= 0 and not lines[last].strip():
+        last -= 1
+    if last >= 0 and _QPFX.match(lines[last]):
+        j = last
+        while j > 0 and (_QPFX.match(lines[j - 1]) or not lines[j - 1].strip()):
+            j -= 1
+        while j <= last and not lines[j].strip():
+            j += 1
+        if j > 0:
+            # a line just above ending in ":" with a date or address is an attribution
+            p = _prev_content(lines, j - 1)
+            attr = ""
+            if p >= 0 and lines[p].rstrip().endswith(":") and (
+                "@" in lines[p] or parse_attribution_date(lines[p]) is not None
+            ):
+                attr = lines[p].strip()
+                return _finish(lines[:p], lines[j:], attr, "attribution")
+            return _finish(lines[:j], lines[j:], "", "quote")
+    return _finish(lines, [], "", "")
+
+
+def _next_content(lines: list[str], i: int) -> int:
+    while i < len(lines) and not _unquote_line(lines[i])[1].strip():
+        i += 1
+    return i
+
+
+def _prev_content(lines: list[str], i: int) -> int:
+    while i >= 0 and not lines[i].strip():
+        i -= 1
+    return i
+
+
+def _next_is_header(lines: list[str], i: int) -> bool:
+    k = _next_content(lines, i)
+    return k < len(lines) and _header_block(lines, k) > 0
+
+
+def _quote_block_start(lines: list[str], i: int) -> int:
+    """The first line of the `>` block containing line i."""
+    j = i
+    while j > 0 and _QPFX.match(lines[j - 1]):
+        j -= 1
+    return j
+
+
+def _split_after_mark(lines: list[str], i: int) -> Split:
+    """Everything from an HTML quote container on is quoted; find its attribution."""
+    k = _next_content(lines, i + 1)
+    attr = ""
+    body_start = i + 1
+    if k < len(lines):
+        # Outlook puts a rule then the header block; skip rule marks
+        while k < len(lines) and lines[k].strip() in (RULE_MARK, QUOTE_MARK):
+            k = _next_content(lines, k + 1)
+    if k < len(lines):
+        hb = _header_block(lines, k)
+        span = 0 if hb else _is_attribution(lines, k)
+        if hb or span:
+            m = hb or span
+            sep = "\n" if hb else " "
+            attr = sep.join(_unquote_line(x)[1].strip() for x in lines[k:k + m])
+            body_start = k + m
+        else:
+            # Yahoo/others may put the attribution a few lines in; look ahead a little
+            for j in range(k, min(len(lines), k + 4)):
+                span = _is_attribution(lines, j)
+                if span:
+                    attr = " ".join(_unquote_line(x)[1].strip() for x in lines[j:j + span])
+                    body_start = j + span
+                    break
+    return _finish(lines[:i], lines[body_start:], attr, "html")
+
+
+def _split_helpdesk(lines: list[str], i: int) -> Split:
+    above = [x for x in lines[:i] if x.strip() not in (QUOTE_MARK, RULE_MARK)]
+    below = lines[i + 1:]
+    if any(x.strip() for x in above):
+        # the agent typed above the marker; everything below is the thread
+        blocks = _blocks(below)
+        attr, quoted = "", below
+        for b in blocks:
+            head, body = _comment_header(b)
+            if head:
+                attr, quoted = head, body
+                break
+        return _finish(above, quoted, attr, "marker")
+    # Notification layout: the newest comment (the agent's) comes first, then older ones.
+    blocks = _blocks(below)
+    comments = []
+    for b in blocks:
+        head, body = _comment_header(b)
+        if head:
+            comments.append((head, body))
+    if not comments:
+        return _finish(below, [], "", "marker")
+    _, new_body = comments[0]
+    if len(comments) == 1:
+        return _finish(new_body, [], "", "helpdesk")
+    head, body = comments[1]
+    quoted = list(body)
+    for h, b in comments[2:]:
+        quoted += [""] + h.split("\n") + b
+    return _finish(new_body, quoted, head, "helpdesk")
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    blocks: list[list[str]] = [[]]
+    for line in lines:
+        s = line.strip()
+        if s == RULE_MARK or _RULE_LINE.match(s):
+            blocks.append([])
+        elif s != QUOTE_MARK:
+            blocks[-1].append(line)
+    return [b for b in blocks if any(x.strip() for x in b)]
+
+
+def _comment_header(block: list[str]) -> tuple[str, list[str]]:
+    """A helpdesk comment starts with 'Name (Org)' then a date line (or both on one line)."""
+    idx = [k for k, x in enumerate(block) if x.strip()][:3]
+    if not idx:
+        return "", block
+    first = block[idx[0]].strip()
+    if len(first) < 120 and parse_attribution_date(first) is not None and re.search(r"[A-Za-z]{2}", first):
+        if re.search(r"\d{1,2}:\d{2}", first):
+            return first, block[idx[0] + 1:]
+    if len(idx) >= 2:
+        second = block[idx[1]].strip()
+        if len(first) < 120 and len(second) < 80 and parse_attribution_date(second) is not None:
+            return first + "\n" + second, block[idx[1] + 1:]
+    return "", block
+
+
+# --------------------------------------------------------------------------- names
+
+_NAME_PATTERNS = [
+    re.compile(r"^\s*(?:On|Am|Le|El|Op|Il|Em|Den)\b.*?(?:\d{1,2}[:h.]\d{2}(?:\s*[AaPp]\.?\s?[Mm]\.?)?"
+               r"(?:\s*(?:UTC|GMT)?\s*[+-]\d{1,2}(?::?\d{2})?)?|\d{4})\s*,?\s*(?:\bhat\b\s*)?"
+               r"(?P<name>[^<>,:]*?)\s*(?:<[^>]*>|\[[^\]]*\]|\([^)]*@[^)]*\))?\s*"
+               r"(?:wrote|schrieb|a\s+écrit|escribió|schreef|ha\s+scritto|escreveu|skrev)\b", re.I),
+    re.compile(r"^\s*(?P<name>[^<>:]*?)\s*(?:<[^>]*>|\[[^\]]*\])?\s*"
+               r"(?:wrote|schrieb|a\s+écrit|escribió|schreef|ha\s+scritto|escreveu|skrev)\b", re.I),
+]
+
+
+def attribution_name(attribution: str) -> str | None:
+    """The customer's display name from an attribution line or quoted header block."""
+    if not attribution:
+        return None
+    for line in attribution.split("\n"):
+        m = _HDR_FROM.match(line)
+        if m:
+            value = line[m.end():].strip().strip("*_").strip()
+            name = re.sub(r"\s*(?:<[^>]*>|\[mailto:[^\]]*\])\s*", " ", value).strip().strip('"\' ')
+            if "@" in name and " " not in name:
+                return None
+            return name or None
+    one = " ".join(attribution.split("\n"))
+    for pat in _NAME_PATTERNS:
+        m = pat.search(one)
+        if m:
+            name = m.group("name").strip().strip('"\' ,')
+            name = re.sub(r"^(?:um|at|à|a las|às|om|alle)\s+\S+\s*", "", name, flags=re.I).strip()
+            if name and len(name) < 80 and not re.search(r"\d{2}", name) and "@" not in name:
+                return name
+    lines = [x for x in attribution.split("\n") if x.strip()]
+    if len(lines) == 2 and parse_attribution_date(lines[1]) is not None:  # helpdesk comment header
+        name = re.sub(r"\s*\([^)]*\)\s*$", "", lines[0]).strip()
+        return name or None
+    return None
+
+
+# --------------------------------------------------------------------------- dates
+
+_MONTHS: dict[str, int] = {}
+for _num, _names in enumerate(
+    [
+        "jan january januar jänner jaen janvier janv enero ene januari gennaio gen janeiro",
+        "feb february februar février fevrier févr fevr fév febrero februari febbraio fevereiro fev",
+        "mar march märz maerz mär mrz mars marzo maart mrt março marco",
+        "apr april avril avr abril aprile",
+        "may mai mayo mei maggio mag maio",
+        "jun june juni juin junio giugno giu junho",
+        "jul july juli juillet juil julio luglio lug julho",
+        "aug august août aout agosto ago augustus",
+        "sep sept september septembre septiembre setiembre settembre set setembro",
+        "oct october oktober okt octobre octubre ottobre ott outubro",
+        "nov november novembre noviembre novembro",
+        "dec december dezember dez décembre decembre déc diciembre dic dicembre dezembro",
+    ],
+    start=1,
+):
+    for _n in _names.split():
+        _MONTHS[_n] = _num
+
+_MONTH_RE = "|".join(sorted((re.escape(k) for k in _MONTHS), key=len, reverse=True))
+_DMY = re.compile(
+    rf"\b(\d{{1,2}})(?:\.|er|st|nd|rd|th)?\s*(?:de\s+|-)?({_MONTH_RE})\.?,?\s*(?:de\s+|-)?(\d{{4}})\b", re.I
+)
+_MDY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\.?,?\s+(\d{{4}})\b", re.I)
+_ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_NUM = re.compile(r"(?<![\d:.])(\d{1,4})([./-])(\d{1,2})\2(\d{2,4})(?![\d:])")
+_TIME = re.compile(
+    r"(?<![\d:])(\d{1,2})(?::|h|\.(?=\d{2}\s*(?:uhr|h\b)))(\d{2})(?::(\d{2}))?(?!\d)\s*"
+    r"(?:(a\.?\s?m\.?|p\.?\s?m\.?|am|pm|vorm\.|nachm\.)(?![a-z]))?",
+    re.I,
+)
+_ZONE = re.compile(
+    r"^\s*,?\s*(?:\(?\s*(?:UTC|GMT)\s*(?:([+-])\s*(\d{1,2})(?::?(\d{2}))?)?\s*\)?"
+    r"|([+-])(\d{2}):?(\d{2})\b"
+    r"|\(?\b(EST|EDT|CST|CDT|MST|MDT|PST|PDT|CET|CEST|BST|IST|AEST|AEDT|JST|Z)\b\)?)",
+    re.I,
+)
+_NAMED = {"EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8,
+          "PDT": -7, "CET": 1, "CEST": 2, "BST": 1, "IST": 5.5, "AEST": 10, "AEDT": 11,
+          "JST": 9, "Z": 0}
+
+
+def parse_attribution_date(
+    text: str, default_tz: tzinfo | None = None, *, day_first: bool | None = None
+) -> datetime | None:
+    """The date and time in an attribution line / header value, or None.
+
+    Without a zone in the text, `default_tz` is used (the reply's own offset:
+    what the agent's client showed); with neither, the result is naive.
+    `day_first` decides ambiguous numeric dates (3/11/26); None guesses from the
+    text (dots, non-English words, 24-hour time) and the default zone.
+    """
+    if not text:
+        return None
+    s = text if len(text) < 500 else text[:500]
+    y = mo = d = None
+    end = 0
+    m = _ISO.search(s)
+    if m:
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        end = m.end()
+    else:
+        m = _DMY.search(s)
+        m2 = _MDY.search(s)
+        if m2 and (not m or m2.start() < m.start()):
+            mo, d, y = _MONTHS[m2.group(1).lower()], int(m2.group(2)), int(m2.group(3))
+            end = m2.end()
+            m = m2
+        elif m:
+            d, mo, y = int(m.group(1)), _MONTHS[m.group(2).lower()], int(m.group(3))
+            end = m.end()
+        else:
+            m = _NUM.search(s)
+            if not m:
+                return None
+            a, sep, b, c = m.group(1), m.group(2), m.group(3), m.group(4)
+            end = m.end()
+            if len(a) == 4:
+                y, mo, d = int(a), int(b), int(c)
+            else:
+                ai, bi = int(a), int(b)
+                y = int(c) + (2000 if len(c) == 2 else 0)
+                if ai > 12:
+                    d, mo = ai, bi
+                elif bi > 12:
+                    mo, d = ai, bi
+                else:
+                    df = day_first
+                    if df is None:
+                        df = _guess_day_first(s, sep, c, default_tz)
+                    d, mo = (ai, bi) if df else (bi, ai)
+    hh = mm = 0
+    rest = s[end:end + 60]
+    t = _TIME.search(rest)
+    zone_from = None
+    if t:
+        zone_from = end + t.end()
+    else:
+        t = _TIME.search(s[max(0, m.start() - 40):m.start()])
+        if t:
+            zone_from = end
+    if t:
+        hh, mm = int(t.group(1)), int(t.group(2))
+        ap = (t.group(4) or "").lower().replace(".", "").replace(" ", "")
+        if ap in ("pm", "nachm") and hh < 12:
+            hh += 12
+        elif ap in ("am", "vorm") and hh == 12:
+            hh = 0
+    tz = default_tz
+    if zone_from is not None:
+        z = _ZONE.match(s[zone_from:zone_from + 20])
+        if z and z.group(0).strip():
+            tz = _zone(z) or tz
+    try:
+        dt = datetime(y, mo, d, hh, mm)
+    except (ValueError, TypeError):
+        return None
+    if not 1970 <= y <= 2200:
+        return None
+    return dt.replace(tzinfo=tz) if tz is not None else dt
+
+
+def _zone(z: re.Match) -> tzinfo | None:
+    if z.group(7):
+        return timezone(timedelta(hours=_NAMED[z.group(7).upper()]))
+    if z.group(4):
+        sign, h, mi = z.group(4), int(z.group(5)), int(z.group(6))
+    elif z.group(1):
+        sign, h, mi = z.group(1), int(z.group(2)), int(z.group(3) or 0)
+    else:
+        return timezone.utc  # bare "UTC"/"GMT"
+    if h > 14 or mi > 59:
+        return None
+    off = timedelta(hours=h, minutes=mi)
+    return timezone(-off if sign == "-" else off)
+
+
+_NON_EN = re.compile(
+    r"\b(?:schrieb|gesendet|von|le|à|a écrit|envoyé|de|el|escribió|enviado|fecha|op|schreef"
+    r"|il|ha scritto|em|escreveu|den|skrev|datum)\b",
+    re.I,
+)
+
+
+def _guess_day_first(s: str, sep: str, year: str, default_tz: tzinfo | None) -> bool:
+    if sep in ".-":
+        return True
+    if re.search(r"\d\s*[ap]\.?m\b", s, re.I):
+        return False  # 12-hour clock: US Thunderbird/Outlook, "11/3/26 9:12 AM"
+    if _NON_EN.search(s):
+        return True
+    if default_tz is not None:
+        off = default_tz.utcoffset(None)
+        if off is not None and off <= timedelta(hours=-3):
+            return False  # the Americas write month first
+        return True
+    return False
