@@ -110,13 +110,53 @@ def _unquote_line(line: str) -> tuple[int, str]:
     return m.group(1).count(">"), line[m.end():]
 
 
+_GMAIL_ISO = re.compile(r"^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2} GMT[+-]\d{1,2}:\d{2} \S")
+_ENDS_ADDR = re.compile(r"[\w.+-]+@[\w.-]+\w(?:>|\])?\s*>?\s*:\s*$")
+_HAS_TIME = re.compile(r"\d{1,2}[:.h]\d{2}|\d{4}")
+_DASHES = re.compile(r"^[-=*_\s]{2,}|[-=*_\s]{2,}$")
+
+
 def _is_attribution(lines: list[str], i: int) -> int:
     """If an attribution starts at line i (after unquoting), return how many lines it spans."""
     depth, first = _unquote_line(lines[i])
     s = first.strip()
     if not s or len(s) > 400:
         return 0
+    if s[0] in "-=*" and s[-1] in "-=*":
+        s = _DASHES.sub("", s)  # Zoho: "---- On … wrote ----"
+        if not s:
+            return 0
+        if _ATTR_START.match(s) and re.search(r"\b(?:wrote|schrieb|a écrit|escribió)\s*:?$", s, re.I):
+            return 1
+    if _GMAIL_ISO.match(s):
+        return 2 if i + 1 < len(lines) and s.endswith("<") else 1
+    # "<date/time …> Name <addr>:" in any language (Gmail/Yandex/Mail.ru/crisp layouts)
+    if len(s) < 250 and _HAS_TIME.search(s):
+        if _ENDS_ADDR.search(s):
+            return 1
+        if i + 1 < len(lines) and (s.endswith("<") or "@" in s):
+            nxt = lines[i + 1].strip()
+            if len(nxt) < 120 and _ENDS_ADDR.search(s + nxt) and (
+                nxt.startswith(">") or nxt.endswith(":")
+            ):
+                return 2
     starts = bool(_ATTR_START.match(s))
+    if starts and (re.search(r"\d", s) or "@" in s) and not _ATTR_END.search(s):
+        # folded over several lines, possibly with blank lines (Outlook mobile "mailto:")
+        joined = s
+        for k in range(1, 6):
+            if i + k >= len(lines):
+                break
+            raw = lines[i + k].strip()
+            if len(raw) > 120:
+                break
+            joined += " " + raw
+            if _ATTR_END.search(joined) or re.search(r"\bwrote\s*$", joined):
+                if k >= 2 and (parse_attribution_date(s) is not None or "@" in joined):
+                    return k + 1
+                break
+    if starts and re.search(r"\bwrote\s*$", s) and "@" in s and parse_attribution_date(s):
+        return 1  # "On <date> Name <addr> wrote" without the colon
     joined = s
     for span in (1, 2, 3):
         if span > 1:

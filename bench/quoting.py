@@ -1,0 +1,174 @@
+"""Measure quote splitting on ../shared/corpus/quoting (third-party fixtures, test data only).
+
+    .venv/bin/python bench/quoting.py [--corpus PATH] [--show-misses] [--support]
+
+For each fixture with an exact `.expected.txt`, our extracted reply text is
+compared to it after whitespace normalisation (talon's HTML cases with all
+whitespace removed). Prints, per source: n, matches, share; the overall share;
+and the mean time per split. `--support` also prints how the splitter cuts
+the ../shared/corpus/support messages (a sanity look, no oracle).
+
+Sources disagree on what "the reply" is (see SOURCES.md). Tact keeps the
+signature in `Reply.text`; sources whose oracle strips signatures
+(email_reply_trimmer, github/zapier/crisp email-reply-parser "first fragment",
+mail_extract's "Sent from my iPhone" removal) are reported per source, and the
+`SPEC_ALIGNED` set excludes fixtures whose expectation differs from our spec
+only by a removed signature (decided mechanically: expected is a strict prefix
+of our text and the remainder is a signature-looking tail).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from gateway.message import html_to_text, parse_message  # noqa: E402
+from gateway.quoting import split_reply  # noqa: E402
+
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@dataclass
+class SourceResult:
+    n: int = 0
+    matches: int = 0
+    sig_only: int = 0  # mismatches where the oracle only strips a signature we keep
+    misses: list[str] = field(default_factory=list)
+
+
+def _norm(s: str) -> str:
+    s = s.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").strip()
+    s = "\n".join(line.rstrip() for line in s.split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", s)
+
+
+def _nows(s: str) -> str:
+    return re.sub(r"\s+", "", s)
+
+
+def _read_text(p: Path) -> str:
+    data = p.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def extract(path: Path) -> str:
+    """Our reply text for one fixture, whatever its format."""
+    if path.suffix == ".eml":
+        return parse_message(path.read_bytes()).text
+    text = _read_text(path).replace("\r\n", "\n").replace("\r", "\n")
+    if path.suffix == ".html":
+        text = html_to_text(text)
+    return split_reply(text).text
+
+
+_SIG_TAIL = re.compile(
+    r"^\s*(?:--\s*\n|__+\s*\n|sent from my|get outlook|von meinem|envoyé de mon|enviado desde"
+    r"|[-–—]\s*\w|thanks|cheers|regards|best|sincerely|\w+(?: \w+)?\s*$)",
+    re.I,
+)
+
+
+def _signature_only(ours: str, expected: str) -> bool:
+    if not ours.startswith(expected):
+        return False
+    tail = ours[len(expected):]
+    return bool(tail.strip()) and tail.count("\n") <= 12 and bool(_SIG_TAIL.match(tail.lstrip("\n")))
+
+
+def evaluate(corpus: Path) -> tuple[dict[str, SourceResult], float, int]:
+    """Returns per-source results, total seconds spent extracting, and the call count."""
+    qdir = corpus / "quoting"
+    results: dict[str, SourceResult] = {}
+    spent = 0.0
+    calls = 0
+    for line in (qdir / "INDEX.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        rec = json.loads(line)
+        exp_name = rec.get("expected")
+        if not exp_name or not exp_name.endswith(".expected.txt"):
+            continue  # only assertions / json oracles: no exact reply text
+        kind = rec.get("expected_kind", "")
+        source = rec["source"].split("/")[-1]
+        fixture = qdir / rec["file"]
+        expected = _read_text(qdir / exp_name)
+        t0 = time.perf_counter()
+        ours = extract(fixture)
+        spent += time.perf_counter() - t0
+        calls += 1
+        res = results.setdefault(source, SourceResult())
+        res.n += 1
+        if "whitespace removed" in kind.lower() or "all whitespace" in kind.lower():
+            ok = _nows(ours) == _nows(expected)
+        else:
+            ok = _norm(ours) == _norm(expected)
+        if ok:
+            res.matches += 1
+        else:
+            if _signature_only(_norm(ours), _norm(expected)):
+                res.sig_only += 1
+            res.misses.append(rec["file"])
+    return results, spent, calls
+
+
+def support_look(corpus: Path) -> None:
+    sdir = corpus / "support"
+    for line in (sdir / "MESSAGES.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        f = sdir / rec.get("file", "")
+        if f.suffix == ".eml" and f.exists():
+            r = parse_message(f.read_bytes())
+            new, quoted, who, when = r.text, r.quoted, r.customer_name, r.customer_wrote_at
+        else:
+            s = split_reply(rec.get("text", "").replace("\r\n", "\n"))
+            new, quoted, who, when = s.text, s.quoted, None, None
+        print(f"--- {rec.get('file')} [{rec.get('role')}/{rec.get('lang')}] "
+              f"quote={rec.get('has_quoted_text_heuristic')} new={len(new)} quoted={len(quoted)} "
+              f"name={who!r} at={when}")
+        print("    NEW:", new[:160].replace("\n", " / "))
+        print("    QUO:", quoted[:100].replace("\n", " / "))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--show-misses", action="store_true")
+    ap.add_argument("--support", action="store_true")
+    args = ap.parse_args(argv)
+    if not (args.corpus / "quoting" / "INDEX.jsonl").exists():
+        print(f"corpus not found at {args.corpus}", file=sys.stderr)
+        return 2
+    results, spent, calls = evaluate(args.corpus)
+    print(f"{'source':<22}{'n':>5}{'match':>7}{'share':>8}{'sig-only':>10}")
+    tn = tm = ts = 0
+    for source in sorted(results):
+        r = results[source]
+        tn, tm, ts = tn + r.n, tm + r.matches, ts + r.sig_only
+        print(f"{source:<22}{r.n:>5}{r.matches:>7}{r.matches / r.n:>8.2f}{r.sig_only:>10}")
+    print(f"{'overall':<22}{tn:>5}{tm:>7}{tm / tn:>8.2f}{ts:>10}")
+    print(f"overall, counting signature-only differences as matches (Tact keeps signatures): "
+          f"{(tm + ts) / tn:.2f}")
+    print(f"mean {1000 * spent / max(calls, 1):.3f} ms per fixture (parse/HTML + split)")
+    if args.show_misses:
+        for source in sorted(results):
+            for f in results[source].misses:
+                print("miss", f)
+    if args.support:
+        support_look(args.corpus)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
