@@ -70,7 +70,8 @@ class SinkHandler:
         self.duplicates = 0
         self.by_intent: Counter[str] = Counter()
         self.tact_headers = 0     # bench messages carrying an X-Tact-* header (annotated)
-        self.other = 0            # anything without X-Bench-Id (coaching notes, releases)
+        self.notes = 0            # Tact's coaching notes (X-Tact-Note header)
+        self.other = 0            # anything else without X-Bench-Id
         self.total = 0
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
@@ -79,7 +80,10 @@ class SinkHandler:
         self.total += 1
         bench_id = _header(head, b"x-bench-id")
         if bench_id is None:
-            self.other += 1
+            if _header(head, b"x-tact-note") is not None:
+                self.notes += 1
+            else:
+                self.other += 1
             return "250 2.0.0 OK"
         if bench_id in self.bench_ids:
             self.duplicates += 1
@@ -97,6 +101,7 @@ class SinkHandler:
             "duplicates": self.duplicates,
             "by_intent": dict(self.by_intent),
             "tact_headers": self.tact_headers,
+            "notes": self.notes,
             "other": self.other,
         }
 
@@ -509,7 +514,8 @@ def report(results: list[Result], args: argparse.Namespace, samples: list) -> di
             parts = [f"{i} {got.get(i, 0)}/{r.ok_by_intent.get(i, 0)}" for i in INTENTS]
             print(f"  relayed by intent of the text: {', '.join(parts)}; "
                   f"{s.get('tact_headers', 0)} relayed with X-Tact-* headers; "
-                  f"{s.get('other', 0)} other messages (coaching notes) reached the sink")
+                  f"{s.get('notes', 0)} coaching notes and {s.get('other', 0)} other messages "
+                  f"reached the sink")
     mix = Counter(x.intent for x in samples)
     print("intent mix of the text: " + ", ".join(f"{i} {mix[i] / len(samples):.0%}" for i in INTENTS))
     return out
