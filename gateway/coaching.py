@@ -12,7 +12,8 @@ import email.policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser
-from email.utils import formatdate, make_msgid
+from datetime import datetime, timezone
+from email.utils import format_datetime, make_msgid
 from functools import lru_cache
 from pathlib import Path
 
@@ -92,7 +93,7 @@ def build_note(
     note["From"] = note_from
     note["To"] = to
     note["Subject"] = note_subject(kind, subject)
-    note["Date"] = formatdate(localtime=False)
+    note["Date"] = format_datetime(datetime.now(timezone.utc))
     note["Message-ID"] = make_msgid("tact", domain=hostname)
     if message_id:
         note["In-Reply-To"] = message_id
