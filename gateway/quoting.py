@@ -110,6 +110,7 @@ def _unquote_line(line: str) -> tuple[int, str]:
     return m.group(1).count(">"), line[m.end():]
 
 
+_VERB_ANY = re.compile(r"\b(?:wrote|schrieb|a\s+écrit|escribió|schreef|ha\s+scritto|escreveu|skrev)\b", re.I)
 _GMAIL_ISO = re.compile(r"^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2} GMT[+-]\d{1,2}:\d{2} \S")
 _ENDS_ADDR = re.compile(r"[\w.+-]+@[\w.-]+\w(?:>|\])?\s*>?\s*:\s*$")
 _HAS_TIME = re.compile(r"\d{1,2}[:.h]\d{2}|\d{4}")
@@ -134,6 +135,10 @@ def _is_attribution(lines: list[str], i: int) -> int:
     if len(s) < 250 and _HAS_TIME.search(s):
         if _ENDS_ADDR.search(s):
             return 1
+        if re.search(r"@[\w.-]+\w>?\s*$", s) and parse_attribution_date(s) is not None:
+            k = _next_content(lines, i + 1)
+            if k < len(lines) and re.match(r"^\s*[>|]", lines[k]):
+                return 1
         if i + 1 < len(lines) and (s.endswith("<") or "@" in s):
             nxt = lines[i + 1].strip()
             if len(nxt) < 120 and _ENDS_ADDR.search(s + nxt) and (
@@ -176,9 +181,11 @@ def _is_attribution(lines: list[str], i: int) -> int:
         ):
             return 1
         if not starts:
-            # name-first attributions folded: "Jane Doe <jane@x>\nwrote:" (only 2 lines)
-            if span == 2 and _ATTR_VERB_ONLY.search(joined) and "@" in joined and (
+            # name-first attributions folded over 2 lines: "Jane Doe <jane@x>\nwrote:",
+            # "Max <m@x> schrieb am Fr., 28.\nApr. 2017 um 11:53 Uhr:"
+            if span == 2 and _ATTR_VERB_ONLY.search(joined) and ("@" in joined or _HAS_TIME.search(joined)) and (
                 re.match(r"^(?:wrote|schrieb|a écrit|escribió)\b", _unquote_line(lines[i + 1])[1].strip(), re.I)
+                or (_VERB_ANY.search(s) and len(_unquote_line(lines[i + 1])[1].strip()) < 80)
             ):
                 return 2
             if span >= 2:
@@ -247,8 +254,14 @@ def _strip_quotes(block: list[str]) -> str:
     return "\n".join(out).strip("\n")
 
 
+_NO_ALNUM = re.compile(r"^[\W_]*$")
+
+
 def _finish(new: list[str], quoted: list[str], attribution: str, kind: str) -> Split:
-    text = "\n".join(line.rstrip() for line in new if line.strip() not in (QUOTE_MARK, RULE_MARK))
+    keep = [line.rstrip() for line in new if line.strip() not in (QUOTE_MARK, RULE_MARK)]
+    while keep and _NO_ALNUM.match(keep[-1]):
+        keep.pop()  # trailing rules and decoration ("--", "____", "ᐧ") carry no text
+    text = "\n".join(keep)
     return Split(text.strip("\n").rstrip(), _strip_quotes(quoted), attribution.strip(), kind)
 
 
@@ -276,7 +289,7 @@ def split_reply(body: str) -> Split:
             return _split_after_mark(lines, i)
         depth, t = _unquote_line(raw)
         ts = t.strip()
-        if _is_marker_line(ts) or (_UNDERSCORES.match(ts) and _next_is_header(lines, i + 1)):
+        if _is_marker_line(ts.strip("*_ ")) or (_UNDERSCORES.match(ts) and _next_is_header(lines, i + 1)):
             k = _next_content(lines, i + 1)
             hb = _header_block(lines, k) if k < n else 0
             attr = "\n".join(_unquote_line(x)[1].strip() for x in lines[k:k + hb]) if hb else ""
@@ -286,7 +299,18 @@ def split_reply(body: str) -> Split:
         if span:
             start = _quote_block_start(lines, i) if depth else i
             attr = " ".join(_unquote_line(x)[1].strip() for x in lines[i:i + span])
+            if not depth:
+                inter = _interleaved(lines, start, i + span, attr)
+                if inter is not None:
+                    return inter
             return _finish(lines[:start], lines[i + span:], attr, "attribution")
+        if _MOBILE_SIG.match(ts) and not depth:
+            k = _next_content(lines, i + 1)
+            if k < n and not _is_attribution(lines, k) and not _header_block(lines, k) and not (
+                _UNDERSCORES.match(lines[k]) or _is_marker_line(lines[k].strip("*_ "))
+            ):
+                # mobile clients put the quoted message, unmarked, below their signature
+                return _finish(lines[:i + 1], lines[k:], "", "mobile")
         hb = _header_block(lines, i)
         if hb:
             start = _quote_block_start(lines, i) if depth else i
@@ -319,6 +343,51 @@ def split_reply(body: str) -> Split:
                 return _finish(lines[:p], lines[j:], attr, "attribution")
             return _finish(lines[:j], lines[j:], "", "quote")
     return _finish(lines, [], "", "")
+
+
+_MOBILE_SIG = re.compile(
+    r"^(?:sent from my \w[\w .'-]{0,40}|von meinem \w[\w .-]{0,40} gesendet|envoyé de mon \w[\w .-]{0,40}"
+    r"|enviado desde mi \w[\w .-]{0,40}|sent from (?:outlook|mail|yahoo mail)\b.{0,60}"
+    r"|get outlook for (?:ios|android).{0,60})$",
+    re.I,
+)
+
+
+def _interleaved(lines: list[str], start: int, body: int, attr: str) -> Split | None:
+    """Bottom-posted or interleaved reply: the attribution is followed by a `>` block and
+    then the agent's own unquoted text. New text is the unquoted lines; quoted the rest."""
+    n = len(lines)
+    k = _next_content(lines, body)
+    if k >= n or not _QPFX.match(lines[k]):
+        return None
+    new: list[str] = list(lines[:start])
+    quoted: list[str] = []
+    found = False
+    j = k
+    while j < n:
+        line = lines[j]
+        if _QPFX.match(line):
+            quoted.append(line)
+        elif not line.strip():
+            (quoted if quoted and j + 1 < n and _QPFX.match(lines[j + 1]) else new).append(line)
+        else:
+            if _is_attribution(lines, j) or _header_block(lines, j) or _is_marker_line(line.strip("*_ ")):
+                break  # older history below our text
+            if not found and re.match(r"^\s*(?:--|__+)\s*$", line):
+                break  # a signature under the quote is not new text
+            if j > 0 and _QPFX.match(lines[j - 1]) and len(lines[j - 1]) >= 60 and len(line) < 60 and (
+                j + 1 >= n or _QPFX.match(lines[j + 1]) or not lines[j + 1].strip()
+            ):
+                quoted.append(line)  # a quoted line broken by a hard wrap, not new text
+                j += 1
+                continue
+            found = True
+            new.append(line)
+        j += 1
+    if not found:
+        return None
+    quoted.extend(lines[j:])
+    return _finish(new, quoted, attr, "interleaved")
 
 
 def _next_content(lines: list[str], i: int) -> int:
