@@ -75,18 +75,20 @@ class Gateway:
         except Exception as exc:
             raise StartupError(f"store {_safe_url(self.settings.store.url)} is unreachable: "
                                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
+        handler = Handler(self.settings, self.pipeline)
+        loop = asyncio.get_running_loop()
+        try:  # bind first (a busy port fails fast), serve once checking is ready
+            self._server = await loop.create_server(
+                protocol_factory(self.settings, handler, context), self.host, self._port,
+                start_serving=False)
+        except OSError as exc:
+            raise StartupError(f"cannot listen on {self.settings.gateway.listen}: {exc.strerror or exc}") from exc
         try:
             await self.checker.start()
         except Exception as exc:
+            self._server.close()
             raise StartupError(f"cannot start the checking workers: {exc}") from exc
-        handler = Handler(self.settings, self.pipeline)
-        loop = asyncio.get_running_loop()
-        try:
-            self._server = await loop.create_server(
-                protocol_factory(self.settings, handler, context), self.host, self._port)
-        except OSError as exc:
-            self.checker.close()
-            raise StartupError(f"cannot listen on {self.settings.gateway.listen}: {exc.strerror or exc}") from exc
+        await self._server.start_serving()
         self.outbox.start()
         log.info("tact: listening for SMTP on %s:%d, relaying to %s", self.host, self.port,
                  _safe_url(self.settings.gateway.upstream))
@@ -135,7 +137,10 @@ def serve(settings: Settings) -> int:
 
 
 async def _serve(settings: Settings) -> int:
-    gateway = Gateway(settings)
+    try:
+        gateway = Gateway(settings)
+    except Exception as exc:  # e.g. a database URL whose driver is not installed
+        raise StartupError(f"cannot set up the gateway: {type(exc).__name__}: {exc}") from exc
     await gateway.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

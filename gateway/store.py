@@ -122,7 +122,15 @@ class Store:
         self.engine: Engine = _make_engine(url)
 
     def create(self) -> None:
-        """Create the tables if missing (Alembic migrations replace this later)."""
+        """Create the SQLite file's directory and the tables if missing.
+
+        (Alembic migrations replace `create_all` later.)
+        """
+        url = make_url(self.url)
+        database = url.database
+        if url.get_backend_name() == "sqlite" and database and database != ":memory:" \
+                and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         metadata.create_all(self.engine)
 
     def close(self) -> None:
@@ -257,9 +265,6 @@ def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    database = parsed.database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 15})
 
     @event.listens_for(engine, "connect")

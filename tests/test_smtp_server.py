@@ -1,0 +1,88 @@
+"""The gateway as a process: `serve()` and checking in a process pool."""
+
+from __future__ import annotations
+
+import os
+import signal
+import smtplib
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import RunningGateway, Sink, free_port, make_message
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVE = "import sys; from gateway.settings import Settings; from gateway.server import serve; sys.exit(serve(Settings()))"
+
+
+def test_checking_in_a_process_pool(sink: Sink, start_gateway: Callable[..., RunningGateway]) -> None:
+    g = start_gateway(f"smtp://127.0.0.1:{sink.port}", check_workers=1)
+    data = make_message()
+    with smtplib.SMTP("127.0.0.1", g.port, timeout=20) as client:
+        for _ in range(3):
+            client.sendmail("agent@support.test", ["customer@example.test"], data)
+    assert [m.data for m in sink.originals()] == [data] * 3
+
+
+def start_serve(tmp_path: Path, listen: str, upstream: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "TACT_GATEWAY__LISTEN": listen, "TACT_GATEWAY__UPSTREAM": upstream,
+           "TACT_STORE__URL": f"sqlite:///{tmp_path / 'serve.db'}", "TACT_GATEWAY__HOSTNAME": "tact.test"}
+    env.pop("TACT_CONFIG", None)
+    return subprocess.Popen([sys.executable, "-c", SERVE], cwd=tmp_path, env=env,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_serve_runs_until_sigterm_and_exits_0(tmp_path: Path, sink: Sink) -> None:
+    port = free_port()
+    proc = start_serve(tmp_path, f"127.0.0.1:{port}", f"smtp://127.0.0.1:{sink.port}")
+    try:
+        assert proc.stderr is not None
+        lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            lines.append(line)
+            if "listening for SMTP" in line or not line:
+                break
+        assert f"127.0.0.1:{port}" in "".join(lines), lines
+        data = make_message()
+        with smtplib.SMTP("127.0.0.1", port, timeout=20) as client:
+            client.sendmail("agent@support.test", ["customer@example.test"], data)
+        assert sink.wait_for(lambda m: True).data == data
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_and_fails(tmp_path: Path, sink: Sink) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = start_serve(tmp_path, f"127.0.0.1:{port}", f"smtp://127.0.0.1:{sink.port}")
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1
+    errors = [line for line in err.splitlines() if line.startswith("tact: error:")]
+    assert len(errors) == 1 and "cannot listen on" in errors[0], err
+
+
+def test_an_unreachable_store_is_a_startup_error(tmp_path: Path, sink: Sink) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env_store = f"sqlite:///{blocker / 'sub' / 'tact.db'}"  # a directory under a file
+    env = {**os.environ, "TACT_GATEWAY__LISTEN": f"127.0.0.1:{free_port()}",
+           "TACT_GATEWAY__UPSTREAM": f"smtp://127.0.0.1:{sink.port}", "TACT_STORE__URL": env_store}
+    env.pop("TACT_CONFIG", None)
+    done = subprocess.run([sys.executable, "-c", SERVE], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("tact: error:")]
+    assert len(errors) == 1 and "store" in errors[0] and "unreachable" in errors[0], done.stderr
+    print(errors[0])
