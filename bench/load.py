@@ -320,6 +320,7 @@ class Sink:
 @dataclass
 class Result:
     target: str
+    round: int = 1
     sent: int = 0
     ok: int = 0
     errors: int = 0
@@ -479,17 +480,28 @@ async def measure(target: str, args: argparse.Namespace, sink: Sink, sink_port: 
 def report(results: list[Result], args: argparse.Namespace, samples: list) -> dict:
     print(f"\nTact load benchmark: {args.clients} clients × {args.messages} messages, "
           f"~{args.size} bytes, seed {args.seed}, upstream pool {args.pool}, loopback")
-    print(f"{'target':<9}{'msgs':>8}{'errors':>8}{'msgs/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+    print(f"{'target':<10}{'msgs':>7}{'errors':>8}{'msgs/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'server CPU ms/msg':>19}")
     for r in results:
         cpu = f"{r.cpu * 1000 / r.ok:.2f}" if r.cpu is not None and r.ok else "-"
         flag = "  (TIMED OUT)" if r.timed_out else ""
-        print(f"{r.target:<9}{r.ok:>8}{r.errors:>8}{r.rate:>10.1f}{r.pct(0.5):>9.1f}"
+        name = f"{r.target}#{r.round}" if args.rounds > 1 else r.target
+        print(f"{name:<10}{r.ok:>7}{r.errors:>8}{r.rate:>10.1f}{r.pct(0.5):>9.1f}"
               f"{r.pct(0.99):>9.1f}{cpu:>19}{flag}")
         for kind, n in r.error_kinds.most_common(5):
             print(f"           {n} × {kind}")
-    by = {r.target: r for r in results}
+    # With several rounds, each target is represented by its median-throughput round.
+    by: dict[str, Result] = {}
+    for target in args.targets:
+        runs = sorted((r for r in results if r.target == target), key=lambda r: r.rate)
+        if runs:
+            by[target] = runs[(len(runs) - 1) // 2]
+    if args.rounds > 1:
+        print("median round: " + ", ".join(f"{t} {r.rate:.1f} msgs/s (#{r.round})" for t, r in by.items()))
+    all_rounds = [{"target": r.target, "round": r.round, "msgs_per_s": r.rate} for r in results]
+    results = list(by.values())
     out: dict = {"config": {k: v for k, v in vars(args).items() if k != "func"},
+                 "rounds": all_rounds,
                  "results": {r.target: {"ok": r.ok, "errors": r.errors, "msgs_per_s": r.rate,
                                         "p50_ms": r.pct(0.5), "p99_ms": r.pct(0.99),
                                         "elapsed_s": r.elapsed, "timed_out": r.timed_out,
@@ -546,6 +558,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="upstream connections, for the bare relay and the gateway's "
                         "upstream_pool_size alike (default 8, the gateway's default)")
     p.add_argument("--targets", default="bare,gateway", help="comma list of bare, gateway")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="alternate the targets this many times and compare median rounds "
+                        "(steadier on a busy machine; default 1)")
     p.add_argument("--tact", default=default_tact(), help="the tact command (default: the venv's tact)")
     p.add_argument("--timeout", type=float, default=900, help="seconds allowed per target's load phase")
     p.add_argument("--message-timeout", type=float, default=60, help="seconds allowed per message")
@@ -565,6 +580,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 async def main_async(args: argparse.Namespace) -> int:
     samples = make_samples(args.seed, args.distinct, args.size, args.mix)
+    if hasattr(os, "getloadavg") and (load1 := os.getloadavg()[0]) > 0.5:
+        print(f"note: load average {load1:.2f} before start: other work on this machine "
+              f"will make the figures noisy (try --rounds 3)", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="tact-bench-"))
     sink_port = free_port()
     sink_proc = await start("sink", [sys.executable, str(Path(__file__).resolve()), "_sink",
@@ -574,13 +592,17 @@ async def main_async(args: argparse.Namespace) -> int:
     try:
         await wait_for_smtp(sink_proc, sink_port, time.monotonic() + args.startup_timeout)
         sink = Sink(sink_proc)
-        for target in args.targets:
-            print(f"[{target}] loading {args.clients} × {args.messages} …", flush=True)
-            try:
-                results.append(await measure(target, args, sink, sink_port, workdir, samples))
-            except Exception as exc:
-                print(f"[{target}] FAILED: {exc}", file=sys.stderr)
-                status = 1
+        for rnd in range(1, args.rounds + 1):
+            for target in args.targets:
+                label = f"{target} round {rnd}/{args.rounds}" if args.rounds > 1 else target
+                print(f"[{label}] loading {args.clients} × {args.messages} …", flush=True)
+                try:
+                    res = await measure(target, args, sink, sink_port, workdir, samples)
+                    res.round = rnd
+                    results.append(res)
+                except Exception as exc:
+                    print(f"[{label}] FAILED: {exc}", file=sys.stderr)
+                    status = 1
         if results:
             out = report(results, args, samples)
             if args.json:
