@@ -47,7 +47,7 @@ class SourceResult:
 
 def _norm(s: str) -> str:
     s = s.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ").strip()
-    s = "\n".join(line.rstrip() for line in s.split("\n"))
+    s = "\n".join(line.strip() for line in s.split("\n"))
     return re.sub(r"\n{3,}", "\n\n", s)
 
 

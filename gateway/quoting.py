@@ -145,6 +145,10 @@ def _is_attribution(lines: list[str], i: int) -> int:
                 nxt.startswith(">") or nxt.endswith(":")
             ):
                 return 2
+    if i + 1 < len(lines) and len(s) < 200 and _HAS_TIME.search(s):
+        nxt = _unquote_line(lines[i + 1])[1].strip()
+        if "@" in nxt and len(nxt) < 120 and _ATTR_VERB_ONLY.search(nxt) and re.match(r"^<?[\w.+-]+@", nxt):
+            return 2  # "pe 20. lokakuuta 2017 klo 17.50 John Coe\n<addr> kirjoitti:"
     starts = bool(_ATTR_START.match(s))
     if starts and (re.search(r"\d", s) or "@" in s) and not _ATTR_END.search(s):
         # folded over several lines, possibly with blank lines (Outlook mobile "mailto:")
