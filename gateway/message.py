@@ -382,6 +382,10 @@ class _HTMLText(HTMLParser):
             self._br()
             return
         if tag == "hr":
+            if not self.marked and a.get("id", "").lower() in ("stopspelling", "x_stopspelling"):
+                self.marked = True  # Hotmail/Outlook.com: the quoted message follows
+                self._mark(QUOTE_MARK)
+                return
             self._newline()
             self.lines.append((self.depth, RULE_MARK))
             return

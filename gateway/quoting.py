@@ -56,22 +56,22 @@ _FROM_KEYS = (
     "|feladó|od kogo"
 )
 _OTHER_KEYS = (
-    "sent|date|gesendet|datum|envoyé|envoye|enviado|enviado el|fecha|data|verzonden|skickat"
+    "sent|date|gesendet|datum|dato|envoyé|envoye|enviado|enviado el|fecha|data|verzonden|skickat|message du"
     "|sendt|wysłano|wysłane|отправлено|дата|inviato|lähetetty|date d'envoi|sent on"
     "|to|an|à|a|para|aan|till|til|do|кому|per|cc|kopie|cci|bcc"
-    "|subject|betreff|objet|asunto|onderwerp|oggetto|assunto|ämne|emne|temat|тема|aihe|tárgy"
+    "|subject|betreff|objet|sujet|asunto|onderwerp|oggetto|assunto|ämne|emne|temat|тема|aihe|tárgy|copie à"
     "|reply-to|antwort an|répondre à|importance|wichtigkeit|priority"
 )
 _HDR_FROM = re.compile(rf"^\s*[*_]{{0,2}}(?:{_FROM_KEYS})\s*[*_]{{0,2}}\s*:", re.I)
 _HDR_ANY = re.compile(rf"^\s*[*_]{{0,2}}(?:{_FROM_KEYS}|{_OTHER_KEYS})\s*[*_]{{0,2}}\s*:", re.I)
 _HDR_SENT = re.compile(
-    r"^\s*[*_]{0,2}(?:sent|date|gesendet|datum|envoyé|envoye|enviado(?: el)?|fecha|data|verzonden"
+    r"^\s*[*_]{0,2}(?:sent|date|gesendet|datum|dato|message du|envoyé|envoye|enviado(?: el)?|fecha|data|verzonden"
     r"|skickat|sendt|wysłano|wysłane|отправлено|дата|inviato|lähetetty|date d'envoi|sent on)"
     r"\s*[*_]{0,2}\s*:\s*[*_]{0,2}\s*(.*)$",
     re.I,
 )
 _HDR_TO_SUBJ = re.compile(
-    r"^\s*[*_]{0,2}(?:to|an|à|a|para|aan|till|til|do|кому|per|cc|subject|betreff|objet|asunto"
+    r"^\s*[*_]{0,2}(?:to|an|à|a|para|aan|till|til|do|кому|per|cc|subject|betreff|objet|sujet|asunto"
     r"|onderwerp|oggetto|assunto|ämne|emne|temat|тема|aihe)\s*[*_]{0,2}\s*:",
     re.I,
 )
@@ -89,6 +89,7 @@ _SEPARATOR = re.compile(
     r")\s*$",
     re.I,
 )
+_TITLED_RULE = re.compile(r"^\s*[-=*_]{3,}[^-=*_]{2,50}[-=*_]{3,}\s*$")  # "-------- Oprindelig besked --------"
 _UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
 
 _HELPDESK = re.compile(
@@ -205,9 +206,11 @@ def _looks_like_attribution(s: str) -> bool:
 def _header_block(lines: list[str], i: int) -> int:
     """If a quoted header block (From:/Sent:/To:/Subject:) starts at i, return its length."""
     depth, first = _unquote_line(lines[i])
-    if not _HDR_FROM.match(first):
+    from_first = bool(_HDR_FROM.match(first))
+    if not from_first and not _HDR_SENT.match(first):
         return 0
     keys = 1
+    has_from = from_first
     has_other = False
     j = i + 1
     end = i + 1
@@ -222,6 +225,7 @@ def _header_block(lines: list[str], i: int) -> int:
             continue
         if _HDR_ANY.match(t):
             keys += 1
+            has_from = has_from or bool(_HDR_FROM.match(t))
             if _HDR_SENT.match(t) or _HDR_TO_SUBJ.match(t):
                 has_other = True
             end = j + 1
@@ -235,8 +239,10 @@ def _header_block(lines: list[str], i: int) -> int:
         else:
             break
         j += 1
-    if keys >= 2 and has_other:
+    if from_first and keys >= 2 and has_other:
         return end - i
+    if not from_first and has_from and keys >= 3:
+        return end - i  # "Date:/Subject:/From:/To:" (Hotmail), "Message du :/De :/A :" (French webmail)
     return 0
 
 
@@ -321,7 +327,7 @@ def split_reply(body: str) -> Split:
             # a "____" or "----" rule right above belongs to the quote
             p = _prev_content(lines, start - 1)
             if p >= 0 and (_UNDERSCORES.match(lines[p]) or lines[p].strip() == RULE_MARK
-                           or _RULE_LINE.match(lines[p])):
+                           or _RULE_LINE.match(lines[p]) or _TITLED_RULE.match(lines[p])):
                 start = p
             attr = "\n".join(_unquote_line(x)[1].strip() for x in lines[i:i + hb])
             return _finish(lines[:start], lines[i + hb:], attr, "header")
