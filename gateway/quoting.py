@@ -269,7 +269,7 @@ _NO_ALNUM = re.compile(r"^[\W_]*$")
 
 def _finish(new: list[str], quoted: list[str], attribution: str, kind: str) -> Split:
     keep = [line.rstrip() for line in new if line.strip() not in (QUOTE_MARK, RULE_MARK)]
-    while keep and _NO_ALNUM.match(keep[-1]):
+    while keep and _NO_ALNUM.match(keep[-1].replace("\u1427", "")):
         keep.pop()  # trailing rules and decoration ("--", "____", "ᐧ") carry no text
     text = "\n".join(keep)
     return Split(text.strip("\n").rstrip(), _strip_quotes(quoted), attribution.strip(), kind)
