@@ -269,6 +269,22 @@ _NO_ALNUM = re.compile(r"^[\W_]*$")
 
 def _finish(new: list[str], quoted: list[str], attribution: str, kind: str) -> Split:
     keep = [line.rstrip() for line in new if line.strip() not in (QUOTE_MARK, RULE_MARK)]
+    if any(_QPFX.match(line) for line in keep):
+        # Inline quotes (a quoted question answered below it) are the customer's words:
+        # they go to `quoted`, and only the agent's own lines stay in `text`.
+        inline: list[str] = []
+        own: list[str] = []
+        for line in keep:
+            if _QPFX.match(line):
+                inline.append(line)
+                if own and own[-1] != "":
+                    own.append("")
+            elif line.strip() or (own and own[-1] != ""):
+                own.append(line)
+        keep = own
+        quoted = inline + ([""] if inline and quoted else []) + list(quoted)
+        if kind == "":
+            kind = "quote"
     while keep and _NO_ALNUM.match(keep[-1].replace("\u1427", "")):
         keep.pop()  # trailing rules and decoration ("--", "____", "ᐧ") carry no text
     text = "\n".join(keep)

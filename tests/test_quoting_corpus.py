@@ -26,7 +26,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 
 # The shares reached when this test was written; raise them as the splitter improves.
 MIN_OVERALL_EXACT = 0.80
-MIN_OVERALL_SPEC = 0.90  # exact, or differing only by a signature Tact keeps on purpose
+MIN_OVERALL_SPEC = 0.90  # exact, or differing only by a kept signature / moved inline quote
 MIN_PER_SOURCE = {"talon": 0.85, "email-reply-parser": 0.80, "email_reply_trimmer": 0.80}
 
 
@@ -49,7 +49,7 @@ def test_quoting_corpus_share() -> None:
     results, _, _ = bench.evaluate(CORPUS)
     n = sum(r.n for r in results.values())
     exact = sum(r.matches for r in results.values())
-    spec_ok = exact + sum(r.sig_only for r in results.values())
+    spec_ok = exact + sum(r.sig_only + r.inline_only for r in results.values())
     assert n >= 140
     report = {s: f"{r.matches}/{r.n}" for s, r in results.items()}
     assert exact / n >= MIN_OVERALL_EXACT, report
