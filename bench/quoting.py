@@ -74,6 +74,35 @@ def extract(path: Path) -> str:
     return split_reply(text).text
 
 
+def body_text(path: Path) -> str:
+    """The unsplit body text we would hand to a splitter (for comparing other splitters)."""
+    from gateway.message import _extract, _normalise
+
+    if path.suffix == ".eml":
+        _, plain, html = _extract(path.read_bytes())
+        text = plain if plain.strip() else html_to_text(html)
+    else:
+        text = _read_text(path)
+        if path.suffix == ".html":
+            text = html_to_text(text)
+    text = _normalise(text)
+    return "\n".join(x for x in text.split("\n") if x.strip() not in ("\ue000", "\ue001"))
+
+
+def mail_parser_reply_extract(path: Path) -> str:
+    """mail-parser-reply's latest reply (`replies[0].body`), for comparison only."""
+    from mailparser_reply import EmailReplyParser
+
+    global _MPR
+    if _MPR is None:
+        _MPR = EmailReplyParser(languages=["en", "de", "fr", "es", "nl", "it", "pl", "sv", "da"])
+    replies = _MPR.read(body_text(path)).replies
+    return replies[0].body if replies else ""
+
+
+_MPR = None
+
+
 _SIG_TAIL = re.compile(
     r"^\s*(?:--\s*\n|__+\s*\n|sent from my|get outlook|von meinem|envoyé de mon|enviado desde"
     r"|[-–—]\s*\w|thanks|cheers|regards|best|sincerely|\w+(?: \w+)?\s*$)",
@@ -95,7 +124,7 @@ def _inline_only(ours: str, expected: str) -> bool:
     return _nows(kept) == _nows(ours)
 
 
-def evaluate(corpus: Path) -> tuple[dict[str, SourceResult], float, int]:
+def evaluate(corpus: Path, extractor=None) -> tuple[dict[str, SourceResult], float, int]:
     """Returns per-source results, total seconds spent extracting, and the call count."""
     qdir = corpus / "quoting"
     results: dict[str, SourceResult] = {}
@@ -113,7 +142,7 @@ def evaluate(corpus: Path) -> tuple[dict[str, SourceResult], float, int]:
         fixture = qdir / rec["file"]
         expected = _read_text(qdir / exp_name)
         t0 = time.perf_counter()
-        ours = extract(fixture)
+        ours = (extractor or extract)(fixture)
         spent += time.perf_counter() - t0
         calls += 1
         res = results.setdefault(source, SourceResult())
@@ -156,11 +185,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--support", action="store_true")
+    ap.add_argument("--mail-parser-reply", action="store_true",
+                    help="measure mail-parser-reply (replies[0].body) on the same fixtures instead")
     args = ap.parse_args(argv)
     if not (args.corpus / "quoting" / "INDEX.jsonl").exists():
         print(f"corpus not found at {args.corpus}", file=sys.stderr)
         return 2
-    results, spent, calls = evaluate(args.corpus)
+    extractor = mail_parser_reply_extract if args.mail_parser_reply else None
+    if extractor:
+        print("splitter: mail-parser-reply (for comparison)")
+    results, spent, calls = evaluate(args.corpus, extractor)
     print(f"{'source':<22}{'n':>5}{'match':>7}{'share':>8}{'sig-only':>10}{'inline-only':>13}")
     tn = tm = ts = ti = 0
     for source in sorted(results):
