@@ -3,5 +3,14 @@
 Keep this list in step with policies.md; tests/test_policy_registry.py checks it.
 """
 
-# Policy modules are added here as they are written, e.g.:
-# from policies import blame, discouraging, ownership  # noqa: F401
+from policies import (  # noqa: F401
+    blame,
+    discouraging,
+    empathy_without_action,
+    late_apology,
+    over_apology,
+    ownership,
+    specific_questions,
+    tips,
+    tone_match,
+)

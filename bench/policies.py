@@ -1,0 +1,159 @@
+"""Score and time the policies.
+
+    .venv/bin/python bench/policies.py [--corpus DIR] [--verbose] [--no-timing]
+
+1. Per-policy precision / recall / F1 and the action confusion on the
+   hand-written cases in `cases.json` (replies built directly as `Reply`s),
+   and on the labeled `.eml` corpus when `gateway.message.parse_message` is
+   the real parser (not the placeholder).
+2. `policies.evaluate` time per ~5 KB reply: median, p99, replies/s on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import policies  # noqa: E402
+from policies.model import Reply, TeamPolicy  # noqa: E402
+
+POLICIES = ["tone-match", "specific-questions", "ownership", "late-apology", "over-apology",
+            "blame", "discouraging", "empathy-without-action"]
+ACTIONS = ["pass", "annotate", "hold"]
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "labeled"
+
+
+def reply_from_case(case: dict) -> Reply:
+    """Build the Reply a parser would produce for one cases.json case."""
+    text = "\n".join(case["reply"])
+    if case.get("signature"):
+        text += "\n\n-- \n" + "\n".join(case["signature"])
+    quoted = "\n".join(case.get("customer_message") or [])
+    earlier = case.get("earlier")
+    if earlier and quoted:
+        quoted += f"\n\nOn {earlier['at']}, {earlier['name']} <{earlier['email']}> wrote:\n"
+        quoted += "\n".join("> " + line if line else ">" for line in earlier["text"])
+    wrote = case.get("customer_wrote_at")
+    return Reply(
+        text=text,
+        quoted=quoted,
+        subject=case.get("subject", ""),
+        customer_name=(case.get("customer") or {}).get("name"),
+        customer_wrote_at=datetime.fromisoformat(wrote) if wrote else None,
+        replied_at=datetime.fromisoformat(case["replied_at"]) if case.get("replied_at") else None,
+        message_id=case["id"],
+    )
+
+
+def score(items: list[tuple[str, dict, str, policies.Verdict]], verbose: bool) -> None:
+    """items: (id, labels, expected_action, verdict)."""
+    counts = {p: Counter() for p in POLICIES}
+    confusion: Counter = Counter()
+    for case_id, labels, expected, verdict in items:
+        found = {f.policy for f in verdict.findings if str(f.severity) != "info"}
+        for p in POLICIES:
+            truth, got = bool(labels.get(p)), p in found
+            key = "tp" if truth and got else "fp" if got else "fn" if truth else "tn"
+            counts[p][key] += 1
+            if verbose and key in ("fp", "fn"):
+                ex = next((f.excerpt for f in verdict.findings if f.policy == p), "")
+                print(f"  {key.upper()} {p:24} {case_id}  {ex[:90]!r}")
+        confusion[(expected, str(verdict.action))] += 1
+    print(f"\n{'policy':24} {'P':>5} {'R':>5} {'F1':>5}   tp fp fn")
+    f1s = []
+    for p in POLICIES:
+        c = counts[p]
+        prec = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 1.0
+        rec = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 1.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        f1s.append(f1)
+        print(f"{p:24} {prec:5.2f} {rec:5.2f} {f1:5.2f}   {c['tp']:2} {c['fp']:2} {c['fn']:2}")
+    print(f"{'macro F1':24} {'':5} {'':5} {sum(f1s) / len(f1s):5.2f}")
+    print("\naction confusion (rows expected, columns got)")
+    print(f"{'':10}" + "".join(f"{a:>10}" for a in ACTIONS))
+    for e in ACTIONS:
+        print(f"{e:10}" + "".join(f"{confusion[(e, g)]:10}" for g in ACTIONS))
+    right = sum(confusion[(a, a)] for a in ACTIONS)
+    print(f"accuracy {right}/{len(items)}; false holds {sum(confusion[(e, 'hold')] for e in ('pass', 'annotate'))}")
+
+
+def run_cases(corpus: Path, verbose: bool) -> list[tuple[str, Reply]]:
+    data = json.loads((corpus / "cases.json").read_text("utf-8"))
+    team = TeamPolicy()
+    items, replies = [], []
+    for case in data["cases"]:
+        reply = reply_from_case(case)
+        replies.append((case["id"], reply))
+        items.append((case["id"], case["labels"], case["expected_action"], policies.evaluate(reply, team)))
+    print(f"== cases.json: {len(items)} cases")
+    score(items, verbose)
+    return replies
+
+
+def run_eml(corpus: Path, verbose: bool) -> None:
+    try:
+        from gateway import message
+    except Exception as exc:  # pragma: no cover - depends on the other helper's work
+        print(f"\n== eml corpus skipped: gateway.message not importable ({exc})")
+        return
+    if "placeholder" in (message.__doc__ or "").lower():
+        print("\n== eml corpus skipped: gateway.message.parse_message is still the placeholder")
+        return
+    team = TeamPolicy()
+    items = []
+    for line in (corpus / "labels.jsonl").read_text("utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        raw = (corpus / row["file"]).read_bytes()
+        reply = message.parse_message(raw)
+        items.append((row["id"], row["labels"], row["expected_action"], policies.evaluate(reply, team)))
+    print(f"\n== eml corpus via gateway.message.parse_message: {len(items)} messages")
+    score(items, verbose)
+
+
+def run_timing(replies: list[tuple[str, Reply]], n: int = 400) -> None:
+    """Time evaluate() on distinct ~5 KB replies (distinct so no per-text cache helps)."""
+    base_text = "\n\n".join(r.text for _, r in replies[:40])
+    base_text = base_text[:5000]
+    base_quoted = "\n\n".join(r.quoted for _, r in replies[:12])[:2500]
+    team = TeamPolicy()
+    sample = replies[19][1]
+    times = []
+    for i in range(n):
+        reply = Reply(text=f"Hi Sam,\n\n{base_text}\n\nRef {i}\n\nMaya", quoted=f"{base_quoted}\n{i}",
+                      customer_name="Sam Lee", customer_wrote_at=sample.customer_wrote_at,
+                      replied_at=sample.replied_at)
+        t0 = time.perf_counter()
+        policies.evaluate(reply, team)
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    med = statistics.median(times)
+    p99 = times[int(len(times) * 0.99) - 1]
+    print(f"\n== evaluate() on {n} distinct ~{len(base_text) // 1000 + 1} KB replies: "
+          f"median {med * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms, {1 / med:.0f} replies/s on one core")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--verbose", "-v", action="store_true", help="list false positives and negatives")
+    ap.add_argument("--no-timing", action="store_true")
+    args = ap.parse_args()
+    replies = run_cases(args.corpus, args.verbose)
+    run_eml(args.corpus, args.verbose)
+    if not args.no_timing:
+        run_timing(replies)
+
+
+if __name__ == "__main__":
+    main()

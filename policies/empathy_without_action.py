@@ -1,0 +1,34 @@
+"""empathy-without-action: feelings acknowledged, but no next step, fix, workaround or timeline (warn)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from policies.base import register
+from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
+from policies.signals import reply_signals
+from policies.specific_questions import specific_asks
+from policies.text import analyse, make_finding, removed, sentence_at, squash
+
+
+@register
+class EmpathyWithoutAction:
+    id: ClassVar[str] = "empathy-without-action"
+    description: ClassVar[str] = "Empathy or apology with no concrete next step, fix, workaround or timeline."
+    severity: ClassVar[Severity] = Severity.WARN
+
+    def check(self, reply: Reply, team: TeamPolicy, options: PolicyOptions) -> list[Finding]:
+        doc = analyse(reply.text)
+        if not doc.english:
+            return []
+        sig = reply_signals(reply.text)
+        empathy = [e for e in sig.empathy if not removed(reply.text[e[0]:e[1]], options)]
+        if not empathy or sig.actions or specific_asks(doc, reply.text):
+            return []
+        sentence = sentence_at(doc, empathy[0][0])
+        return [make_finding(
+            self.id, self.severity, reply.text, sentence.start, sentence.end,
+            f'"{squash(sentence.text)}" acknowledges how the customer feels, but the reply gives no fix, '
+            "next step or timeline; sympathy without action leaves them where they started.",
+            'Follow the empathy with what you will do and when, e.g. "I\'ve opened a case for this and '
+            'I\'ll email you by tomorrow at 5pm with the outcome."')]

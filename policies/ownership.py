@@ -1,0 +1,80 @@
+"""ownership: the next step is deflected to anonymous others or passive voice (warn),
+or the customer is sent elsewhere with no hand-off and no next step (hold)."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from policies.base import register
+from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
+from policies.signals import find, reply_signals
+from policies.text import PhraseBook, analyse, make_finding, removed, sentence_at, squash
+
+BOOK = PhraseBook("ownership", extend="deflect")
+_TEAM = re.compile(
+    r"\b(?:the|our|that|your)\s+((?:[\w&-]+\s+){0,3}?(?:team|department|dept|group|folks|crew|depot|office|desk|"
+    r"billing|claims|finance|accounts|electrician|installer|bank|card issuer|provider|vet|hotel|property|host|"
+    r"airline|registrar|landlord|manufacturer|courier|insurer))\b",
+    re.IGNORECASE,
+)
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://\S+|\+?\d[\d ()-]{7,}\d")
+
+
+@register
+class Ownership:
+    id: ClassVar[str] = "ownership"
+    description: ClassVar[str] = "A named person should own the next step."
+    severity: ClassVar[Severity] = Severity.WARN
+
+    def check(self, reply: Reply, team: TeamPolicy, options: PolicyOptions) -> list[Finding]:
+        doc = analyse(reply.text)
+        if not doc.english:
+            return []
+        book = BOOK.for_options(options)
+        text = reply.text
+        owned = find(book["owned"], text, doc.content)
+        owned_sentences = {sentence_at(doc, m.start()).start for m in owned}
+        future_owned = [m for m in owned if not re.match(r"I(?:'ve| have)? (?:asked|contacted|spoken|called|emailed|messaged|chased|escalated|booked|arranged|passed|forwarded|sent|raised|handed)", m.group(0), re.I)]
+        handoffs = [m for m in owned if m not in future_owned]
+        deflect = [m for m in find(book["deflect"], text, doc.content) if not removed(m.group(0), options)]
+        elsewhere = [m for m in find(book["elsewhere"], text, doc.content) if not removed(m.group(0), options)]
+
+        findings: list[Finding] = []
+        seen: set[int] = set()
+        if elsewhere and not deflect and not handoffs and not future_owned \
+                and not reply_signals(text).actions and not _CONTACT.search(doc.content.text):
+            m = elsewhere[0]
+            party = _party(m.group(0)) or _party(sentence_at(doc, m.start()).text) or "them"
+            sentence = sentence_at(doc, m.start())
+            severity = Severity.HOLD
+            return [make_finding(
+                self.id, severity, text, m.start(), m.end(),
+                f'"{squash(m.group(0))}" sends the customer elsewhere with no hand-off and no next step; '
+                "they are left to solve it alone.",
+                f'Take the first step yourself, e.g. "I\'ve contacted {party} for you with the details of '
+                f'your case, and I\'ll email you by tomorrow with what they say." ({squash(sentence.text)})')]
+        if future_owned:
+            return []
+        for m in deflect + elsewhere:
+            sentence = sentence_at(doc, m.start())
+            if sentence.start in seen or sentence.start in owned_sentences:
+                continue
+            seen.add(sentence.start)
+            party = _party(m.group(0)) or _party(sentence.text) or "the right team"
+            findings.append(make_finding(
+                self.id, self.severity, text, m.start(), m.end(),
+                f'"{squash(m.group(0))}" hands the next step to someone anonymous; the customer '
+                "doesn't know who is responsible or when to expect news.",
+                f'Own it in the first person, e.g. "I\'ve passed this to {party} myself and I\'ll email '
+                'you by Thursday with their answer."'))
+        return findings
+
+
+def _party(s: str) -> str | None:
+    m = _TEAM.search(s)
+    if not m:
+        return None
+    name = " ".join(m.group(1).split())
+    return f"our {name}" if not name.lower().startswith(("electrician", "installer", "bank", "card", "vet", "landlord")) \
+        and "your" not in m.group(0).lower() else f"your {name}"

@@ -1,0 +1,149 @@
+"""Signals several policies share: apologies, empathy, action, and how the
+customer sounds. Computed once per reply (cached) from `phrases/signals.toml`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from policies.model import PolicyOptions
+from policies.text import Doc, PhraseBook, Span, analyse, customer_text
+
+_BOOK = PhraseBook("signals", extend="")
+P = _BOOK.for_options(PolicyOptions())
+
+_SINGLE_NL = re.compile(r"(?<!\n)\n(?!\n)")
+EMOJI = re.compile(
+    "[\U0001F300-\U0001FAFF\U00002600-\U000027BF\U0001F000-\U0001F2FF]|(?<![\\w:])[:;]-?[)D(P](?![\\w])|\\^_\\^|<3"
+)
+_FUTURE = re.compile(r"\b(?:will|'ll|shall|should|going to|expect|within|by)\b", re.IGNORECASE)
+_CAPS = re.compile(r"\b[A-Z]{3,}\b")
+_ACRONYMS = frozenset(
+    """PHP SSL DNS URL API CSV PDF UTC GMT BST CET CEST EST EDT PST PDT IST AEST AEDT USB ISP VAT FAQ SMS TLS SPF DKIM
+    AAAA HTML HTTP HTTPS WIFI IBAN PIN ATM USA GDPR CEO CFO CTO COO IOS LED NYC ETA RSVP WWW VPN SSO CRM ERP SKU
+    PPE MOT DVD ZIP CMS SEO SAAS AWS GCP NAS RAM CPU GPU SSD HDD LAN WAN DHCP IMAP SMTP POP NHS HMRC IRS ACH BACS
+    CHAPS SWIFT EUR USD GBP AUD INR CAD JPY CHF NZD SEK NOK DKK IPV UPS DHL TNT FEDEX USPS EOD AOB""".split()
+)
+_PUNCT_UPSET = re.compile(r"[!?]{2,}|\?!|!\?")
+_WORDS = re.compile(r"[A-Za-zÀ-ÿ']+")
+_LOWER_START = re.compile(r"(?:^|[.!?]\s+|\n)\s*([a-z])")
+_ANY_START = re.compile(r"(?:^|[.!?]\s+|\n)\s*([A-Za-z])")
+
+
+@lru_cache(maxsize=512)
+def flat(text: str) -> str:
+    """Same-length copy for phrase matching: single line breaks → spaces, curly → straight apostrophes."""
+    return _SINGLE_NL.sub(" ", text).replace("’", "'").replace("‘", "'")
+
+
+def find(pattern: re.Pattern[str] | None, text: str, span: Span) -> list[re.Match[str]]:
+    """Matches of `pattern` in the flat copy of `text` within `span`."""
+    if pattern is None or span.end <= span.start:
+        return []
+    return list(pattern.finditer(flat(text), span.start, span.end))
+
+
+def overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(a[0] < e and s < a[1] for s, e in spans)
+
+
+# ---------------------------------------------------------------- the reply
+
+
+@dataclass(frozen=True)
+class ReplySignals:
+    doc: Doc
+    apologies: tuple[tuple[int, int], ...]
+    wait_acks: tuple[tuple[int, int], ...]
+    empathy: tuple[tuple[int, int], ...]
+    actions: tuple[tuple[int, int], ...]
+    emoji: int
+
+
+@lru_cache(maxsize=512)
+def reply_signals(text: str) -> ReplySignals:
+    doc = analyse(text)
+    area = doc.content
+    waits = [(m.start(), m.end()) for m in find(P["wait_ack"], text, area)]
+    wait_sentences = [(s.start, s.end) for s in doc.sentences if overlaps((s.start, s.end), waits)]
+    apologies = [(m.start(), m.end()) for m in find(P["apology"], text, area)]
+    empathy = [
+        (m.start(), m.end())
+        for m in find(P["empathy"], text, area)
+        if not overlaps((m.start(), m.end()), wait_sentences)
+    ]
+    actions = [(m.start(), m.end()) for m in find(P["action"], text, area)]
+    actions += [(m.start(), m.end()) for m in find(P["instruction"], text, area)]
+    for m in find(P["timeline"], text, area):
+        sentence = _sentence_of(doc, m.start())
+        if sentence and _FUTURE.search(flat(text), sentence.start, sentence.end):
+            actions.append((m.start(), m.end()))
+    return ReplySignals(
+        doc, tuple(apologies), tuple(waits), tuple(empathy), tuple(sorted(actions)),
+        len(EMOJI.findall(text, doc.body.start, doc.body.end)),
+    )
+
+
+def _sentence_of(doc: Doc, pos: int) -> Span | None:
+    for s in doc.sentences:
+        if s.start <= pos < s.end:
+            return s
+    return None
+
+
+# ---------------------------------------------------------------- the customer
+
+
+@dataclass(frozen=True)
+class Customer:
+    """How the customer wrote: register, how upset, and their direct questions."""
+
+    text: str
+    register: str  # "casual", "formal" or "neutral"
+    casual: int
+    formal: int
+    upset: int
+    questions: tuple[str, ...]
+
+    @property
+    def is_upset(self) -> bool:
+        return self.upset >= 2
+
+
+_QUESTION = re.compile(r"[^.!?\n]*?\?+", re.MULTILINE)
+
+
+@lru_cache(maxsize=512)
+def customer(quoted: str) -> Customer | None:
+    """The customer's side of the thread, or None when there is none."""
+    text = customer_text(quoted)
+    if len(text.strip()) < 3:
+        return None
+    flat_text = flat(text)
+    casual = sum(1 for _ in P["casual"].finditer(flat_text)) if P["casual"] else 0
+    casual += min(2, len(EMOJI.findall(text)))
+    starts = _ANY_START.findall(text)
+    lowers = _LOWER_START.findall(text)
+    if len(starts) >= 2 and len(lowers) / len(starts) >= 0.5:
+        casual += 2
+    if re.search(r"(?<![\w'])i(?:'m|'ve|'d)?(?![\w'])", text):
+        casual += 1
+    formal = sum(1 for _ in P["formal"].finditer(flat_text)) if P["formal"] else 0
+    if casual >= 2 and casual > formal:
+        register = "casual"
+    elif formal >= 2 and formal > casual:
+        register = "formal"
+    else:
+        register = "neutral"
+    upset = sum(1 for _ in P["upset"].finditer(flat_text)) if P["upset"] else 0
+    caps = [w for w in _CAPS.findall(text) if w not in _ACRONYMS]
+    upset += min(2, len(caps))
+    upset += min(2, len(_PUNCT_UPSET.findall(text)))
+    questions = tuple(q.strip() for q in _QUESTION.findall(flat_text) if len(q.strip()) > 1)
+    return Customer(text, register, casual, formal, upset, questions)
+
+
+def content_words(s: str) -> list[str]:
+    return [w for w in _WORDS.findall(s.lower())]

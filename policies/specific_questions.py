@@ -1,0 +1,150 @@
+"""specific-questions: vague catch-all questions, guesses posed as questions,
+and the customer's direct questions left unanswered (warn)."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from policies.base import register
+from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
+from policies.signals import P as SIGNALS
+from policies.signals import customer, find, overlaps, reply_signals
+from policies.text import Doc, PhraseBook, analyse, anchor, make_finding, removed, sentence_at, squash
+
+BOOK = PhraseBook("specific_questions", extend="vague")
+
+_STOP = frozenset(
+    """the and for you your are was were is it its that this with have has had can could would will should
+    shall may might must does did do done get got make made need needs want wants know tell told please thanks
+    thank just also there here what when where which how why who whom whose whether any some still again than
+    then them they their about into from over under after before only even very really much many more most
+    other rather whole one two three yes not but all our out off ever been being able like just sure said way
+    anything something everything nothing someone anyone thing things lot bit quick question questions
+    hello dear regards best cheers kind mine yours ours let lets help idea ideas now right well okay ok""".split()
+)
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9'%-]*")
+_SUFFIXES = ("ments", "ment", "ings", "ing", "ied", "ies", "ed", "es", "s", "ly")
+
+
+def stem(word: str) -> str:
+    word = word.strip("'").replace("'s", "")
+    for suf in _SUFFIXES:
+        if word.endswith(suf) and len(word) - len(suf) >= 3:
+            word = word[: -len(suf)]
+            break
+    return word[:5]
+
+
+def keywords(text: str) -> set[str]:
+    out = set()
+    for tok in _TOKEN.findall(text.lower()):
+        tok = tok.strip("'-")
+        if tok in _STOP or (len(tok) < 3 and not tok.isdigit()):
+            continue
+        out.add(stem(tok))
+    return out
+
+
+def specific_asks(doc: Doc, text: str) -> bool:
+    """True when the reply asks the customer for something precise (a next step of its own)."""
+    book = BOOK.for_options(_NO_OPTIONS)
+    vague = [(m.start(), m.end()) for fam in ("vague", "guess") for m in find(book[fam], text, doc.content)]
+    for s in doc.sentences:
+        if s.text.rstrip().endswith("?") and not overlaps((s.start, s.end), vague):
+            if len(s.text.split()) >= 5:
+                return True
+    return False
+
+
+_NO_OPTIONS = PolicyOptions()
+
+_ASK_FOR = (
+    (re.compile(r"\berror|code\b|message", re.I), "the exact wording of the error (or a screenshot of it)"),
+    (re.compile(r"\bapp\b|phone|iphone|android|ipad", re.I), "your phone model and the app version (Settings > About)"),
+    (re.compile(r"browser|chrome|safari|firefox|website|page", re.I), "which browser and version you're using"),
+    (re.compile(r"log ?in|sign ?in|password|locked", re.I), "the email address you sign in with and the message you see"),
+    (re.compile(r"charge|payment|refund|invoice|bill", re.I), "the date and amount of the charge as it appears on your statement"),
+    (re.compile(r"parcel|order|delivery|booking|tracking", re.I), "the order or booking reference"),
+)
+
+
+def ask_for(quoted: str) -> str:
+    asks = [what for pattern, what in _ASK_FOR if pattern.search(quoted)][:2]
+    if not asks:
+        asks = ["what you clicked just before it happened", "what you saw on screen"]
+    return " and ".join(asks)
+
+
+@register
+class SpecificQuestions:
+    id: ClassVar[str] = "specific-questions"
+    description: ClassVar[str] = "Ask precise questions, don't guess, and answer what the customer asked."
+    severity: ClassVar[Severity] = Severity.WARN
+
+    def check(self, reply: Reply, team: TeamPolicy, options: PolicyOptions) -> list[Finding]:
+        doc = analyse(reply.text)
+        if not doc.english:
+            return []
+        book = BOOK.for_options(options)
+        findings: list[Finding] = []
+        seen: set[int] = set()
+        for family in ("vague", "guess"):
+            for m in find(book[family], reply.text, doc.content):
+                excerpt = reply.text[m.start():m.end()]
+                sentence = sentence_at(doc, m.start())
+                if sentence.start in seen or removed(excerpt, options):
+                    continue
+                seen.add(sentence.start)
+                if family == "vague":
+                    message = (f'"{squash(excerpt)}" is a catch-all; the customer has to guess what you need, '
+                               "which costs another round-trip.")
+                    suggestion = f'Name exactly what you need, e.g. "Could you send me {ask_for(reply.quoted)}?"'
+                else:
+                    message = (f'"{squash(excerpt)}" is a guess posed as a question; test it first or ask '
+                               "for the fact that would tell you.")
+                    suggestion = ('State what you checked and give one clear step, e.g. "I tested this on my side: '
+                                  'please try … and tell me what you see."')
+                findings.append(make_finding(self.id, self.severity, reply.text, sentence.start, sentence.end,
+                                             message, suggestion))
+        unanswered = self._unanswered(reply, doc)
+        if unanswered:
+            where = anchor(doc)
+            asked = "; ".join(f'"{q}"' for q in unanswered)
+            findings.append(make_finding(
+                self.id, self.severity, reply.text, where.start, where.end,
+                f"The customer asked {asked} and the reply doesn't answer it; an unanswered question "
+                "means another email.",
+                f'Answer each question directly, e.g. a line that starts "On your question about '
+                f'{_topic(unanswered[0])}: …"'))
+        return findings
+
+    def _unanswered(self, reply: Reply, doc: Doc) -> list[str]:
+        who = customer(reply.quoted)
+        if who is None or not who.questions:
+            return []
+        sig = reply_signals(reply.text)
+        answer = keywords(doc.content.text)
+        asked = [(q, keywords(q)) for q in who.questions]
+        out = []
+        for i, (q, kw) in enumerate(asked):
+            others = set().union(*(k for j, (_, k) in enumerate(asked) if j != i)) if len(asked) > 1 else set()
+            distinctive = kw - others if len(asked) > 1 else kw
+            hits = len(distinctive & answer)
+            if SIGNALS["next_step_question"] and SIGNALS["next_step_question"].search(q):
+                if sig.actions or hits:
+                    continue
+            elif re.search(r"\bwhy\b", q, re.IGNORECASE):
+                if hits or (SIGNALS["explanation"] and SIGNALS["explanation"].search(doc.content.text)):
+                    continue
+            elif not distinctive:
+                continue
+            elif hits:
+                continue
+            out.append(squash(q))
+        return out
+
+
+def _topic(question: str) -> str:
+    words = [w for w in re.findall(r"[\w'-]+", question) if w.lower() not in _STOP]
+    return " ".join(words[:5]) or squash(question)

@@ -1,0 +1,376 @@
+"""Shared text helpers for the policies: where the agent's words are, their
+sentences, phrase lists compiled once, a cheap language guess, and the
+customer's side of the thread.
+
+Everything here is pure and cheap (regular expressions, no NLP models), and
+the per-reply analysis is cached so that eight policies read one parse.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Iterable, Mapping
+
+from policies.model import Finding, PolicyOptions, Severity
+
+# ---------------------------------------------------------------- phrases
+
+
+@lru_cache(maxsize=None)
+def load_phrases(name: str) -> Mapping[str, tuple[str, ...]]:
+    """Phrase families of `policies/phrases/NAME.toml`: family → regex sources."""
+    raw = resources.files("policies").joinpath("phrases", f"{name}.toml").read_text("utf-8")
+    data = tomllib.loads(raw)
+    return {key: tuple(value) for key, value in data.items() if isinstance(value, list)}
+
+
+def literal_phrase(phrase: str) -> str:
+    """A team's plain phrase as a regex: case-insensitive, any whitespace between words."""
+    words = phrase.strip().split()
+    return r"\s+".join(re.escape(w) for w in words)
+
+
+def compile_phrases(entries: Iterable[str]) -> re.Pattern[str] | None:
+    """One alternation of regex sources, word-bounded, case-insensitive."""
+    parts = [e for e in entries if e]
+    if not parts:
+        return None
+    body = "|".join(f"(?:{p})" for p in parts)
+    return re.compile(rf"(?<![\w'’])(?:{body})(?![\w])", re.IGNORECASE)
+
+
+class PhraseBook:
+    """A policy's phrase families, compiled once at import and once per team tuning.
+
+    `options.remove_phrases` drops entries whose source (or plain wording)
+    equals a removed phrase; `options.add_phrases` are the team's literal
+    phrases, added to the family named `extend`.
+    """
+
+    def __init__(self, name: str, extend: str) -> None:
+        self.families = load_phrases(name)
+        self.extend = extend
+        self._default = self._compile((), ())
+
+    def _compile(self, add: tuple[str, ...], remove: tuple[str, ...]) -> dict[str, re.Pattern[str] | None]:
+        gone = {_plain(r) for r in remove}
+        out: dict[str, re.Pattern[str] | None] = {}
+        for family, entries in self.families.items():
+            kept = [e for e in entries if _plain(e) not in gone]
+            if family == self.extend:
+                kept += [literal_phrase(a) for a in add if a.strip()]
+            out[family] = compile_phrases(kept)
+        if self.extend not in out:
+            out[self.extend] = compile_phrases(literal_phrase(a) for a in add if a.strip())
+        return out
+
+    def for_options(self, options: PolicyOptions) -> dict[str, re.Pattern[str] | None]:
+        if not options.add_phrases and not options.remove_phrases:
+            return self._default
+        return _tuned(self, tuple(options.add_phrases), tuple(options.remove_phrases))
+
+
+@lru_cache(maxsize=256)
+def _tuned(book: PhraseBook, add: tuple[str, ...], remove: tuple[str, ...]) -> dict[str, re.Pattern[str] | None]:
+    return book._compile(add, remove)
+
+
+def _plain(source: str) -> str:
+    """A phrase or regex source reduced to lower-case words, for remove_phrases matching."""
+    return " ".join(re.sub(r"\\s[+*]|[^\w'’ ]+", " ", source.lower()).split())
+
+
+def removed(excerpt: str, options: PolicyOptions) -> bool:
+    """True when a team removed exactly this wording."""
+    if not options.remove_phrases:
+        return False
+    plain = _plain(excerpt)
+    return any(_plain(r) == plain for r in options.remove_phrases)
+
+
+def threshold(options: PolicyOptions, key: str, default: float) -> float:
+    value = options.thresholds.get(key, default)
+    return float(value)
+
+
+# ---------------------------------------------------------------- spans
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+_SIG = re.compile(r"^-- ?$", re.MULTILINE)
+_QUOTE_START = re.compile(
+    r"^(?:>|On .{0,200}wrote:\s*$|-{2,}\s*(?:Original Message|Forwarded message)|From:\s|Am .{0,120}schrieb)",
+    re.MULTILINE,
+)
+_SIGNOFF = re.compile(
+    r"^\s*(?:(?:kind|best|warm|warmest|many|with kind|with best)?\s*(?:regards|wishes|thanks)|best|cheers|"
+    r"thanks(?: again)?|thank you|sincerely|yours (?:faithfully|sincerely|truly)|all the best|take care|"
+    r"talk soon|speak soon|ta|regards|apologies again|again,? (?:so )?sorry.{0,30}|warmly)[,.!]?\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_GREETING = re.compile(
+    r"^\s*(?:(?:hi|hello|hey+|hiya|dear|good (?:morning|afternoon|evening)|greetings|morning|yo)\b[^\n]{0,80}"
+    r"|[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3},)\s*$",
+    re.IGNORECASE,
+)
+_BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
+_SENT_END = re.compile(r"(?<=[.!?])[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9À-Ý])|(?<=[.!?])[\"'’”)\]]*\s*\n")
+_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|Mr|Mrs|Ms|Dr|St|vs|etc|approx|no|Nr|Jr|Sr)\.)$", re.IGNORECASE)
+_WORD = re.compile(r"[A-Za-zÀ-ÿ']+")
+
+_EN_STOP = frozenset(
+    """the and to of you your is it that for we i have this with be are on can will not as at please our
+    my me was if or from by has would could been there what which when about an do just any all they their
+    it's i'm i've i'll we've we'll you're you'll don't can't isn't won't here how thanks thank sorry get
+    let know should so up out one more also but""".split()
+)
+
+
+@dataclass(frozen=True)
+class Doc:
+    """The agent's text, analysed once.
+
+    `body` excludes the signature (after "-- ") and any quote the parser left
+    in; `content` further excludes the greeting line and the sign-off block.
+    """
+
+    text: str
+    body: Span
+    content: Span
+    greeting: Span | None
+    signoff: Span | None
+    sentences: tuple[Span, ...]
+    english: bool
+    words: int
+
+
+@lru_cache(maxsize=512)
+def analyse(text: str) -> Doc:
+    """Split the reply into its parts and sentences (offsets into `text`)."""
+    end = len(text)
+    m = _SIG.search(text)
+    if m:
+        end = m.start()
+    q = _QUOTE_START.search(text, 0, end)
+    if q and q.start() > 0:
+        end = q.start()
+    start = len(text) - len(text.lstrip())
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    body = Span(start, end, text[start:end])
+
+    greeting = None
+    first_nl = text.find("\n", start, end)
+    first_line_end = end if first_nl < 0 else first_nl
+    first_line = text[start:first_line_end]
+    c_start = start
+    if _GREETING.match(first_line) and len(first_line.strip()) <= 80:
+        gm_end = start + len(first_line.rstrip())
+        greeting = Span(start, gm_end, text[start:gm_end])
+        c_start = first_line_end
+
+    signoff = None
+    c_end = end
+    lines = _line_spans(text, c_start, end)
+    tail = lines[-6:] if lines else []
+    for ls, le in tail:
+        if _SIGNOFF.match(text[ls:le]):
+            signoff = Span(ls, end, text[ls:end])
+            c_end = ls
+            break
+    else:
+        if len(lines) >= 2:
+            ls, le = lines[-1]
+            last = text[ls:le].strip()
+            if _looks_like_name(last):
+                c_end = ls
+                signoff = Span(ls, end, text[ls:end])
+    while c_start < c_end and text[c_start].isspace():
+        c_start += 1
+    while c_end > c_start and text[c_end - 1].isspace():
+        c_end -= 1
+    content = Span(c_start, c_end, text[c_start:c_end])
+    sentences = tuple(split_sentences(text, c_start, c_end))
+    words = _WORD.findall(body.text.lower())
+    return Doc(text, body, content, greeting, signoff, sentences, _english(words), len(words))
+
+
+def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    out = []
+    pos = start
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        le = end if nl < 0 else nl
+        if text[pos:le].strip():
+            out.append((pos, le))
+        pos = le + 1
+    return out
+
+
+def _looks_like_name(line: str) -> bool:
+    words = line.replace("|", " ").split()
+    if not 1 <= len(words) <= 4 or line.endswith((".", "?", "!", ":", ",")):
+        return False
+    return all(w[:1].isupper() or not w[:1].isalpha() for w in words)
+
+
+def split_sentences(text: str, start: int, end: int) -> Iterable[Span]:
+    """Sentences of text[start:end]: paragraphs, list items and sentence stops.
+
+    Single line breaks inside a paragraph are treated as spaces (hard-wrapped
+    plain text), except before a list item.
+    """
+    for ps, pe in _units(text, start, end):
+        pos = ps
+        for m in _SENT_END.finditer(text, ps, pe):
+            if _ABBREV.search(text, max(ps, m.start() - 8), m.start()):
+                continue
+            s = _trimmed(text, pos, m.start())
+            if s:
+                yield s
+            pos = m.end()
+        s = _trimmed(text, pos, pe)
+        if s:
+            yield s
+
+
+def _units(text: str, start: int, end: int) -> Iterable[tuple[int, int]]:
+    unit_start = None
+    pos = start
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        le = end if nl < 0 else nl
+        line = text[pos:le]
+        if not line.strip():
+            if unit_start is not None:
+                yield unit_start, pos
+                unit_start = None
+        elif _BULLET.match(line) or (unit_start is not None and text[unit_start:pos].rstrip().endswith(":")):
+            if unit_start is not None:
+                yield unit_start, pos
+            unit_start = pos
+        elif unit_start is None:
+            unit_start = pos
+        pos = le + 1
+    if unit_start is not None:
+        yield unit_start, end
+
+
+def _trimmed(text: str, s: int, e: int) -> Span | None:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e <= s:
+        return None
+    return Span(s, e, text[s:e])
+
+
+def _english(words: list[str]) -> bool:
+    if len(words) < 4:
+        return True
+    hits = sum(1 for w in words if w in _EN_STOP)
+    return hits / len(words) >= 0.12
+
+
+def is_english(text: str) -> bool:
+    """Cheap guess: does a fair share of the words come from English function words?"""
+    return _english(_WORD.findall(text.lower()))
+
+
+def sentence_at(doc: Doc, pos: int) -> Span:
+    """The sentence containing offset `pos` (or a one-line span around it)."""
+    for s in doc.sentences:
+        if s.start <= pos < s.end:
+            return s
+    nl_start = doc.text.rfind("\n", 0, pos) + 1
+    nl_end = doc.text.find("\n", pos)
+    if nl_end < 0:
+        nl_end = len(doc.text)
+    return Span(nl_start, nl_end, doc.text[nl_start:nl_end])
+
+
+def anchor(doc: Doc) -> Span:
+    """Where to point a finding about something missing: the first sentence of the content."""
+    if doc.sentences:
+        return doc.sentences[0]
+    if doc.body.text:
+        return doc.body
+    return Span(0, len(doc.text), doc.text)
+
+
+def matches(pattern: re.Pattern[str] | None, doc: Doc, span: Span | None = None) -> list[re.Match[str]]:
+    if pattern is None:
+        return []
+    area = span or doc.content
+    return list(pattern.finditer(doc.text, area.start, area.end))
+
+
+def squash(s: str) -> str:
+    """Whitespace folded to single spaces (for quoting the agent's words in messages)."""
+    return " ".join(s.split())
+
+
+# ---------------------------------------------------------------- the customer's side
+
+_NESTED_START = re.compile(
+    r"^(?:On .{0,200}wrote:\s*$|-{2,}\s*(?:Original Message|Forwarded message)|From:\s.*$|Am .{0,120}schrieb|"
+    r"_{5,}|Sent from my )",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=512)
+def customer_text(quoted: str) -> str:
+    """The customer's own words in `quoted`: one quote level removed, nested
+    earlier messages (deeper quotes, attributions, header blocks) dropped."""
+    if not quoted.strip():
+        return ""
+    lines = quoted.replace("\r\n", "\n").split("\n")
+    quoted_lines = [ln for ln in lines if ln.strip()]
+    if quoted_lines and all(ln.lstrip().startswith(">") for ln in quoted_lines):
+        lines = [re.sub(r"^\s*> ?", "", ln) for ln in lines]
+    kept = []
+    for i, ln in enumerate(lines):
+        if ln.lstrip().startswith(">"):
+            continue
+        kept.append(ln)
+    text = "\n".join(kept)
+    # Drop an attribution line at the very top, then cut at the next one.
+    text = re.sub(r"\A\s*(?:On .{0,200}wrote:|From:.*)\s*\n", "", text, flags=re.IGNORECASE)
+    m = _NESTED_START.search(text)
+    if m and m.start() > 0:
+        text = text[: m.start()]
+    return text.strip()
+
+
+def first_name(name: str | None) -> str | None:
+    if not name:
+        return None
+    parts = [p for p in re.split(r"[\s,]+", name.strip()) if p]
+    if not parts:
+        return None
+    if "," in name and len(parts) >= 2:  # "Lastname, Firstname"
+        return parts[1]
+    return parts[0]
+
+
+def make_finding(policy: str, severity: Severity, text: str, start: int, end: int,
+                 message: str, suggestion: str) -> Finding:
+    """A Finding whose excerpt is exactly text[start:end] (trimmed of outer whitespace)."""
+
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Finding(policy, severity, message, text[start:end], start, end, suggestion)

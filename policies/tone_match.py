@@ -1,0 +1,98 @@
+"""tone-match: the reply's register is far from the customer's (warn);
+an upset customer answered breezily or dismissively (hold)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from policies.base import register
+from policies.blame import BOOK as BLAME
+from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
+from policies.signals import customer, find, reply_signals
+from policies.text import PhraseBook, analyse, make_finding, removed, sentence_at, squash
+
+BOOK = PhraseBook("tone_match", extend="stiff")
+_NO_OPTIONS = PolicyOptions()
+
+_PLAIN = {
+    "dear sir or madam": "Hi <name>,", "dear sir/madam": "Hi <name>,", "dear customer": "Hi <name>,",
+    "please be advised": "(drop it and just say it)", "please be informed": "(drop it and just say it)",
+    "kindly note": "Just so you know,", "yours faithfully": "Thanks, <your name>",
+    "acknowledge receipt": "Thanks for your message", "aforementioned": "this", "pertaining to": "about",
+    "in accordance with": "under", "at your earliest convenience": "when you get a moment",
+    "it should be noted": "(drop it)", "we wish to inform you": "(drop it)", "hereby": "(drop it)",
+}
+
+
+def _plain(excerpt: str) -> str:
+    low = " ".join(excerpt.lower().split())
+    for key, value in _PLAIN.items():
+        if key in low:
+            return value
+    return "plain, everyday words"
+
+
+@register
+class ToneMatch:
+    id: ClassVar[str] = "tone-match"
+    description: ClassVar[str] = "The reply's tone should meet the customer where they are."
+    severity: ClassVar[Severity] = Severity.WARN
+
+    def check(self, reply: Reply, team: TeamPolicy, options: PolicyOptions) -> list[Finding]:
+        who = customer(reply.quoted)
+        if who is None:
+            return []
+        doc = analyse(reply.text)
+        if not doc.english:
+            return []
+        text = reply.text
+        book = BOOK.for_options(options)
+        sig = reply_signals(text)
+        keep = lambda ms: [m for m in ms if not removed(m.group(0), options)]  # noqa: E731
+        stiff = keep(find(book["stiff"], text, doc.body))
+        slang = keep(find(book["slang"], text, doc.body))
+        cheery = keep(find(book["cheery"], text, doc.body))
+        curt = keep(find(book["curt"], text, doc.content))
+        cheer = len(cheery) + sig.emoji
+
+        if who.is_upset:
+            if cheer >= 2 or (cheer >= 1 and slang):
+                first = min((m.start() for m in cheery), default=None)
+                at = sentence_at(doc, first) if first is not None else (doc.greeting or doc.sentences[0])
+                return [make_finding(
+                    self.id, Severity.HOLD, text, at.start, at.end,
+                    f'The customer is upset, and "{squash(at.text)}" sounds breezy; cheer reads as not taking '
+                    "them seriously.",
+                    'Drop the cheer and emoji, and open by acknowledging the problem, e.g. "I\'m sorry this '
+                    'has happened again. Here is what I\'ve done: …"')]
+            blame = find(BLAME.for_options(_NO_OPTIONS)["phrases"], text, doc.content)
+            short = doc.words < 30 and not sig.empathy
+            if blame or curt or short:
+                at = sentence_at(doc, (blame or curt)[0].start()) if (blame or curt) else doc.content
+                if not at.text:
+                    at = doc.body
+                return [make_finding(
+                    self.id, Severity.HOLD, text, at.start, at.end,
+                    f'The customer is upset, and "{squash(at.text)}" is curt or dismissive; it escalates '
+                    "instead of calming.",
+                    'Acknowledge the problem before the facts, e.g. "I\'m sorry you\'ve had to chase this. '
+                    'I\'ve checked, and here is where things stand: …"')]
+        if stiff and (who.register == "casual" or len(stiff) >= 2):
+            m = stiff[0]
+            return [make_finding(
+                self.id, self.severity, text, m.start(), m.end(),
+                f'"{squash(m.group(0))}" is stiff and bureaucratic for a customer who wrote '
+                f'{"casually" if who.register == "casual" else "plainly"}; it puts distance between you.',
+                f'Write the way they did: use "{_plain(m.group(0))}" instead, and keep the rest plain.')]
+        slangy = len(slang) + (sig.emoji if sig.emoji >= 2 else 0)
+        if who.register == "formal" and slangy >= 1 or who.register == "neutral" and slangy >= 3:
+            m = slang[0] if slang else None
+            at = (m.start(), m.end()) if m else (doc.body.start, doc.body.end)
+            word = squash(text[at[0]:at[1]])
+            return [make_finding(
+                self.id, self.severity, text, at[0], at[1],
+                f'"{word}" is slangy for a customer who wrote formally; it can read as not taking the '
+                "request seriously.",
+                "Match their register: full words, no emoji or 'lol', e.g. \"Dear <name>, thank you for "
+                "your message. Yes, this can be done: …\"")]
+        return []
