@@ -18,7 +18,8 @@ from datetime import datetime, timedelta, timezone, tzinfo
 QUOTE_MARK = "\ue000"  # a line of its own: an HTML quote container starts here
 RULE_MARK = "\ue001"  # a line of its own: an HTML <hr>
 
-MAX_LINES = 20_000  # only the first lines are scanned for split points
+MAX_LINES = 20_000  # longer bodies are cut here
+SCAN_LINES = 5_000  # split points (attributions, header blocks) are looked for in these
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def _unquote_line(line: str) -> tuple[int, str]:
 
 _VERB_ANY = re.compile(r"\b(?:wrote|schrieb|a\s+écrit|escribió|schreef|ha\s+scritto|escreveu|skrev)\b", re.I)
 _GMAIL_ISO = re.compile(r"^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2} GMT[+-]\d{1,2}:\d{2} \S")
-_ENDS_ADDR = re.compile(r"[\w.+-]+@[\w.-]+\w(?:>|\])?\s*>?\s*:\s*$")
+_ENDS_ADDR = re.compile(r"@[\w.-]*\w(?:>|\])?\s*>?\s*:\s*$")
 _HAS_TIME = re.compile(r"\d{1,2}[:.h]\d{2}|\d{4}")
 _DASHES = re.compile(r"^[-=*_\s]{2,}|[-=*_\s]{2,}$")
 
@@ -134,9 +135,10 @@ def _is_attribution(lines: list[str], i: int) -> int:
         return 2 if i + 1 < len(lines) and s.endswith("<") else 1
     # "<date/time …> Name <addr>:" in any language (Gmail/Yandex/Mail.ru/crisp layouts)
     if len(s) < 250 and _HAS_TIME.search(s):
-        if _ENDS_ADDR.search(s):
+        has_at = "@" in s
+        if has_at and s.endswith(":") and _ENDS_ADDR.search(s):
             return 1
-        if re.search(r"@[\w.-]+\w>?\s*$", s) and parse_attribution_date(s) is not None:
+        if has_at and re.search(r"@[\w.-]*\w>?\s*$", s) and parse_attribution_date(s) is not None:
             k = _next_content(lines, i + 1)
             if k < len(lines) and re.match(r"^\s*[>|]", lines[k]):
                 return 1
@@ -181,14 +183,14 @@ def _is_attribution(lines: list[str], i: int) -> int:
                 break
         if starts and _ATTR_END.search(joined):
             return span if _looks_like_attribution(joined) else 0
-        if span == 1 and not starts and _ATTR_VERB_ONLY.search(joined) and (
+        if span == 1 and not starts and joined.endswith(":") and _ATTR_VERB_ONLY.search(joined) and (
             "@" in joined or re.search(r"\d", joined)
         ):
             return 1
         if not starts:
             # name-first attributions folded over 2 lines: "Jane Doe <jane@x>\nwrote:",
             # "Max <m@x> schrieb am Fr., 28.\nApr. 2017 um 11:53 Uhr:"
-            if span == 2 and _ATTR_VERB_ONLY.search(joined) and ("@" in joined or _HAS_TIME.search(joined)) and (
+            if span == 2 and joined.endswith(":") and _ATTR_VERB_ONLY.search(joined) and ("@" in joined or _HAS_TIME.search(joined)) and (
                 re.match(r"^(?:wrote|schrieb|a écrit|escribió)\b", _unquote_line(lines[i + 1])[1].strip(), re.I)
                 or (_VERB_ANY.search(s) and len(_unquote_line(lines[i + 1])[1].strip()) < 80)
             ):
@@ -207,7 +209,7 @@ def _header_block(lines: list[str], i: int) -> int:
     """If a quoted header block (From:/Sent:/To:/Subject:) starts at i, return its length."""
     depth, first = _unquote_line(lines[i])
     from_first = bool(_HDR_FROM.match(first))
-    if not from_first and not _HDR_SENT.match(first):
+    if not from_first and not _HDR_ANY.match(first):
         return 0
     keys = 1
     has_from = from_first
@@ -306,7 +308,7 @@ def split_reply(body: str) -> Split:
         if s and len(s) < 160 and _HELPDESK.search(s):
             return _split_helpdesk(lines, i)
 
-    for i in range(n):
+    for i in range(min(n, SCAN_LINES)):
         raw = lines[i]
         s = raw.strip()
         if not s:
