@@ -1,6 +1,7 @@
 """Measure quote splitting on ../shared/corpus/quoting (third-party fixtures, test data only).
 
-    .venv/bin/python bench/quoting.py [--corpus PATH] [--show-misses] [--support]
+    .venv/bin/python bench/quoting.py [--corpus PATH] [--show-misses] [--parse] [--support]
+                                      [--mail-parser-reply]
 
 For each fixture with an exact `.expected.txt`, our extracted reply text is
 compared to it after whitespace normalisation (talon's HTML cases with all
@@ -180,11 +181,35 @@ def support_look(corpus: Path) -> None:
         print("    QUO:", quoted[:100].replace("\n", " / "))
 
 
+def parse_timing(corpus: Path, rounds: int = 5) -> None:
+    """Whole parse_message (MIME + HTML + split + dates) on the labeled replies."""
+    files = sorted((corpus / "labeled" / "eml").glob("*.eml"))
+    raws = [f.read_bytes() for f in files]
+    if not raws:
+        print("no labeled replies found")
+        return
+    for raw in raws:
+        parse_message(raw)  # warm up
+    groups = {"all": raws, "4-8 KB": [r for r in raws if 4000 <= len(r) <= 8000]}
+    for label, group in groups.items():
+        if not group:
+            continue
+        t0 = time.perf_counter()
+        for _ in range(rounds):
+            for raw in group:
+                parse_message(raw)
+        ms = 1000 * (time.perf_counter() - t0) / (rounds * len(group))
+        mean_kb = sum(map(len, group)) / len(group) / 1024
+        print(f"parse_message, labeled replies ({label}, n={len(group)}, mean {mean_kb:.1f} KB): "
+              f"{ms:.2f} ms per message")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--show-misses", action="store_true")
     ap.add_argument("--support", action="store_true")
+    ap.add_argument("--parse", action="store_true", help="also time parse_message on labeled replies")
     ap.add_argument("--mail-parser-reply", action="store_true",
                     help="measure mail-parser-reply (replies[0].body) on the same fixtures instead")
     args = ap.parse_args(argv)
@@ -210,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         for source in sorted(results):
             for f in results[source].misses:
                 print("miss", f)
+    if args.parse:
+        parse_timing(args.corpus)
     if args.support:
         support_look(args.corpus)
     return 0

@@ -328,7 +328,7 @@ class _HTMLText(HTMLParser):
         self.depth = 0
         self.skip = 0
         self.pre = 0
-        self.stack: list[tuple[str, bool]] = []  # (tag, was blockquote)
+        self.stack: list[tuple[str, bool, bool]] = []  # (tag, blockquote?, paragraph?)
         self.marked = False
         self.blank_pending = False
 
@@ -401,20 +401,23 @@ class _HTMLText(HTMLParser):
                         and "padding" in a.get("style", "").lower())):
                 self.marked = True
                 self._mark(QUOTE_MARK)
+        para = tag in _PARA and "msonormal" not in a.get("class", "").lower()
         if tag == "blockquote":
             self._newline()
             self.depth += 1
             is_quote = True
             self.cur_depth = self.depth
-        elif tag in _PARA:
+        elif para:
             self._newline(blank=True)
         elif tag in _BLOCK:
+            self._newline()
+        elif tag in _PARA or tag in _BLOCK:  # incl. Outlook's <p class=MsoNormal>: one line each
             self._newline()
         elif tag == "td" or tag == "th":
             self.cur.append(" ")
         if tag == "pre":
             self.pre += 1
-        self.stack.append((tag, is_quote))
+        self.stack.append((tag, is_quote, para))
 
     def handle_endtag(self, tag: str) -> None:
         tag = tag.lower()
@@ -432,11 +435,11 @@ class _HTMLText(HTMLParser):
                 break
         else:
             return
-        if tag in _PARA:
+        if popped[0][2]:
             self._newline(blank=True)
-        elif tag in _BLOCK:
+        elif tag in _PARA or tag in _BLOCK:
             self._newline()
-        for t, q in reversed(popped):
+        for t, q, _ in reversed(popped):
             if t == "pre":
                 self.pre = max(0, self.pre - 1)
             if q:

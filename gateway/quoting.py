@@ -182,7 +182,10 @@ def _is_attribution(lines: list[str], i: int) -> int:
             if len(joined) > 400:
                 break
         if starts and _ATTR_END.search(joined):
-            return span if _looks_like_attribution(joined) else 0
+            if _looks_like_attribution(joined):
+                return span
+            k = _next_content(lines, i + span)  # no date/address: only before a `>` quote
+            return span if k < len(lines) and _QPFX.match(lines[k]) and not depth else 0
         if span == 1 and not starts and joined.endswith(":") and _ATTR_VERB_ONLY.search(joined) and (
             "@" in joined or re.search(r"\d", joined)
         ):
@@ -201,8 +204,8 @@ def _is_attribution(lines: list[str], i: int) -> int:
 
 
 def _looks_like_attribution(s: str) -> bool:
-    # "On Monday I checked and wrote:"-style prose is rare; require a digit or an address.
-    return bool(re.search(r"\d|@|<", s)) or len(s) < 90
+    # "On reflection, here is what I wrote:" is prose; attributions carry a date or an address.
+    return bool(re.search(r"\d|@|<", s))
 
 
 def _header_block(lines: list[str], i: int) -> int:
