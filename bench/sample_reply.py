@@ -60,12 +60,16 @@ CUSTOMER_DETAILS = [
     "Two of my colleagues see the same thing, so it is not just my machine.",
     "I already cleared the cache and tried another browser.",
     "This is blocking our month-end close, so a quick answer would help a lot.",
-    "Could you tell me whether this is a known problem and when it will be fixed?",
     "We are on the Business plan, in case that matters.",
     "I attached a screenshot to my previous message.",
-    "Is there a workaround we can use in the meantime?",
     "Our finance team needs a corrected document for the audit.",
     "Thanks for looking into it.",
+]
+# Direct questions: only the "annotate" text leaves one unanswered (specific-questions).
+CUSTOMER_QUESTIONS = [
+    "Also, do you offer a discount for non-profit organisations?",
+    "Separately, can I change the billing contact to our finance manager?",
+    "Is there a workaround we can use in the meantime?",
 ]
 FILLER = [
     "For context, we have used the product for about three years and have been happy with it so far.",
@@ -143,10 +147,12 @@ def _gmail_attribution(when: datetime, name: str, addr: str) -> str:
     return f"On {stamp} {name} <{addr}> wrote:"
 
 
-def _customer_text(rng: random.Random, first: str, topic: tuple[str, str, str], size: int) -> list[str]:
+def _customer_text(rng: random.Random, first: str, topic: tuple[str, str, str], size: int,
+                   question: str = "") -> list[str]:
     """The customer's message as plain lines, padded towards `size` characters."""
     lines = [rng.choice(CUSTOMER_OPENERS), ""]
-    lines += _wrap(f"Since yesterday {topic[1]}. " + " ".join(rng.sample(CUSTOMER_DETAILS, 3)))
+    details = " ".join(rng.sample(CUSTOMER_DETAILS, 3))
+    lines += _wrap(f"Since yesterday {topic[1]}. {details} {question}".rstrip())
     while sum(len(x) + 4 for x in lines) < size:
         lines.append("")
         lines += _wrap(" ".join(rng.sample(FILLER, 2)))
@@ -163,8 +169,15 @@ def make_sample(rng: random.Random, intent: str, size: int) -> Sample:
     addr = f"{first.lower()}.{last.lower()}@example.org"
     paragraphs = [rng.choice(GOOD_OPENINGS) + " " + topic[2], rng.choice(GOOD_ACTIONS)]
     age = timedelta(minutes=rng.randint(20, 300))
+    question = ""
     if intent == "annotate":
-        if rng.random() < 0.25:
+        kind = rng.random()
+        if kind < 0.2:
+            # A direct question the reply leaves unanswered (specific-questions).
+            question = rng.choice(CUSTOMER_QUESTIONS)
+            paragraphs.append(rng.choice(GOOD_NEXT))
+            close = rng.choice(GOOD_CLOSES)
+        elif kind < 0.4:
             # Late and unacknowledged: late-apology (response target 24 h by default).
             age = timedelta(hours=rng.randint(30, 70))
             closes = [c for c in GOOD_CLOSES if "patience" not in c]
@@ -184,7 +197,7 @@ def make_sample(rng: random.Random, intent: str, size: int) -> Sample:
         lines += _wrap(p) + [""]
     lines += ["Best,", agent, "Customer Support, Example Inc."]
     head_len = sum(len(x) + 2 for x in lines) + 600  # + headers and attribution
-    quoted = _customer_text(rng, first, topic, max(200, size - head_len))
+    quoted = _customer_text(rng, first, topic, max(200, size - head_len), question)
     # The attribution date is filled in by render(); keep a placeholder line.
     lines += ["", "{ATTRIBUTION}"] + [("> " + q).rstrip() for q in quoted]
     return Sample(
