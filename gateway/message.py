@@ -330,6 +330,7 @@ class _HTMLText(HTMLParser):
         self.pre = 0
         self.stack: list[tuple[str, bool, bool]] = []  # (tag, blockquote?, paragraph?)
         self.marked = False
+        self.mark_depth = -1  # stack depth of the marked quote container
         self.blank_pending = False
 
     # line handling
@@ -401,6 +402,7 @@ class _HTMLText(HTMLParser):
                         and "padding" in a.get("style", "").lower())):
                 self.marked = True
                 self._mark(QUOTE_MARK)
+                self.mark_depth = len(self.stack)
         para = tag in _PARA and "msonormal" not in a.get("class", "").lower()
         if tag == "blockquote":
             self._newline()
@@ -435,8 +437,10 @@ class _HTMLText(HTMLParser):
                 break
         else:
             return
-        if popped[0][2]:
-            self._newline(blank=True)
+        if popped[0][2] or k == self.mark_depth:
+            self._newline(blank=True)  # paragraph end, or the end of Outlook's header container
+            if k == self.mark_depth:
+                self.mark_depth = -1
         elif tag in _PARA or tag in _BLOCK:
             self._newline()
         for t, q, _ in reversed(popped):

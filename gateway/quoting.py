@@ -216,6 +216,7 @@ def _header_block(lines: list[str], i: int) -> int:
         return 0
     keys = 1
     has_from = from_first
+    last_key = first.split(":", 1)[0].strip(" *_").lower()
     has_other = False
     j = i + 1
     end = i + 1
@@ -233,13 +234,14 @@ def _header_block(lines: list[str], i: int) -> int:
             has_from = has_from or bool(_HDR_FROM.match(t))
             if _HDR_SENT.match(t) or _HDR_TO_SUBJ.match(t):
                 has_other = True
+            last_key = t.split(":", 1)[0].strip(" *_").lower()
             end = j + 1
         elif keys >= 2 and not _HDR_ANY.match(t) and j > end:
             break
         elif j == end and len(ts) < 120 and keys < 2:
             # a wrapped From: value (crisp's split "From:" lines)
             end = j + 1
-        elif j == end and keys >= 2 and len(ts) < 200 and not _looks_like_prose_start(ts):
+        elif j == end and keys >= 2 and _wrapped_value(last_key, ts, lines, j):
             end = j + 1  # wrapped value (long To:/Subject:)
         else:
             break
@@ -249,6 +251,18 @@ def _header_block(lines: list[str], i: int) -> int:
     if not from_first and has_from and keys >= 3:
         return end - i  # "Date:/Subject:/From:/To:" (Hotmail), "Message du :/De :/A :" (French webmail)
     return 0
+
+
+def _wrapped_value(key: str, ts: str, lines: list[str], j: int) -> bool:
+    """Is line j the continuation of the header value of `key` (a wrapped To:/Subject:)?"""
+    if len(ts) > 200 or _looks_like_prose_start(ts):
+        return False
+    if key in ("to", "cc", "an", "à", "a", "para", "aan", "kopie", "cci", "bcc") and ("@" in ts or ";" in ts):
+        return True
+    end_of_block = j + 1 >= len(lines) or not lines[j + 1].strip()
+    return (key in ("subject", "betreff", "objet", "sujet", "asunto", "onderwerp", "oggetto", "assunto")
+            and len(ts) < 80 and not ts.endswith((".", "!", "?", ":")) and end_of_block
+            and j + 1 < len(lines))
 
 
 def _looks_like_prose_start(s: str) -> bool:
@@ -305,12 +319,6 @@ def split_reply(body: str) -> Split:
         lines = lines[:MAX_LINES]
     n = len(lines)
 
-    # Helpdesk "reply above this line" marker wins over everything.
-    for i in range(min(n, 400)):
-        s = lines[i].strip()
-        if s and len(s) < 160 and _HELPDESK.search(s):
-            return _split_helpdesk(lines, i)
-
     for i in range(min(n, SCAN_LINES)):
         raw = lines[i]
         s = raw.strip()
@@ -320,6 +328,8 @@ def split_reply(body: str) -> Split:
             return _split_after_mark(lines, i)
         depth, t = _unquote_line(raw)
         ts = t.strip()
+        if not depth and len(s) < 160 and _HELPDESK.search(s):
+            return _split_helpdesk(lines, i)  # "##- Please type your reply above this line -##"
         if _is_marker_line(ts.strip("*_ ")) or (_UNDERSCORES.match(ts) and _next_is_header(lines, i + 1)):
             k = _next_content(lines, i + 1)
             hb = _header_block(lines, k) if k < n else 0

@@ -418,3 +418,44 @@ def test_labeled_customer_wrote_at() -> None:
     # 137/140 at the time of writing; the 3 misses (v1-09, v1-14, v2-11) are labeled with the
     # customer's zone rather than the reply's offset that the agent's client shows.
     assert good / total >= 0.95, misses
+
+
+def test_prose_ending_in_wrote_does_not_split() -> None:
+    new = "Hi Ruth,\n\nOn reflection, here is what I wrote:\nthe invoice is now correct.\n\nSam"
+    assert split_reply(new).text == new
+
+
+def test_inline_quotes_go_to_quoted() -> None:
+    body = "> Why is my invoice wrong? This is ridiculous.\n\nIt had your old address; fixed now.\n\nSam"
+    s = split_reply(body)
+    assert s.text == "It had your old address; fixed now.\n\nSam"
+    assert s.quoted == "Why is my invoice wrong? This is ridiculous."
+
+
+def test_helpdesk_marker_inside_the_quote_is_not_the_split() -> None:
+    body = (f"{NEW}\n\nOn Tue, Nov 3, 2026 at 9:12 AM Example Support <support@help.example> wrote:\n\n"
+            "> ##- Please type your reply above this line -##\n>\n> Ruth Abernathy\n> Nov 3, 2026, 09:00 UTC\n>\n"
+            "> This is ridiculous.\n")
+    s = split_reply(body)
+    assert s.text == NEW
+    assert "ridiculous" in s.quoted
+
+
+def test_mobile_signature_then_unmarked_quote() -> None:
+    body = "Fixed, thanks!\n\nSent from my iPhone\n\nHello, my invoice is wrong. This is ridiculous.\n"
+    s = split_reply(body)
+    assert s.text == "Fixed, thanks!\n\nSent from my iPhone"
+    assert "ridiculous" in s.quoted
+
+
+def test_outlook_web_appendonsend() -> None:
+    html = (
+        '<div>Hi Ruth, fixed.</div><div id="appendonsend"></div><hr style="display:inline-block">'
+        '<div id="divRplyFwdMsg"><b>From:</b> Ruth Abernathy &lt;ruth@customer.example&gt;<br>'
+        "<b>Sent:</b> Tuesday, November 3, 2026 9:12 AM<br><b>To:</b> support@help.example<br>"
+        "<b>Subject:</b> Invoice</div><div>This is ridiculous.</div>"
+    )
+    r = parse_message(eml(html, ctype="text/html"))
+    assert r.text == "Hi Ruth, fixed."
+    assert r.quoted == "This is ridiculous."
+    assert r.customer_wrote_at == datetime(2026, 11, 3, 9, 12, tzinfo=timezone.utc)
