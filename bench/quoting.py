@@ -181,6 +181,21 @@ def support_look(corpus: Path) -> None:
         print("    QUO:", quoted[:100].replace("\n", " / "))
 
 
+def quotequail_tops(corpus: Path) -> tuple[int, int]:
+    """quotequail's 9 `.expected.json`: does our new text equal its `html_top` (as text)?"""
+    qdir = corpus / "quoting"
+    n = ok = 0
+    for exp_file in sorted(qdir.glob("quotequail-*.expected.json")):
+        exp = json.loads(exp_file.read_text(encoding="utf-8"))
+        stem = exp_file.name[: -len(".expected.json")]
+        srcs = [p for p in qdir.glob(stem + ".*") if not p.name.endswith(".json")]
+        if not srcs:
+            continue
+        n += 1
+        ok += _nows(extract(srcs[0])) == _nows(html_to_text(exp.get("html_top") or ""))
+    return ok, n
+
+
 def parse_timing(corpus: Path, rounds: int = 5) -> None:
     """Whole parse_message (MIME + HTML + split + dates) on the labeled replies."""
     files = sorted((corpus / "labeled" / "eml").glob("*.eml"))
@@ -231,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"overall as Tact's spec reads it (signature kept, inline quotes moved to `quoted`): "
           f"{(tm + ts + ti) / tn:.2f}")
     print(f"mean {1000 * spent / max(calls, 1):.3f} ms per fixture (parse/HTML + split)")
+    if not extractor:
+        ok, n = quotequail_tops(args.corpus)
+        print(f"quotequail (.expected.json, new text == html_top): {ok}/{n}")
     if args.show_misses:
         for source in sorted(results):
             for f in results[source].misses:

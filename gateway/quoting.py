@@ -53,7 +53,7 @@ _ATTR_VERB_ONLY = re.compile(
 )
 
 _FROM_KEYS = (
-    "from|von|de|van|da|od|från|fra|от|lähettäjä|afzender|mittente|remetente|expéditeur"
+    "from|von|de|van|da|od|från|fra|от кого|от|lähettäjä|afzender|mittente|remetente|expéditeur"
     "|feladó|od kogo"
 )
 _OTHER_KEYS = (
@@ -330,7 +330,9 @@ def split_reply(body: str) -> Split:
         ts = t.strip()
         if not depth and len(s) < 160 and _HELPDESK.search(s):
             return _split_helpdesk(lines, i)  # "##- Please type your reply above this line -##"
-        if _is_marker_line(ts.strip("*_ ")) or (_UNDERSCORES.match(ts) and _next_is_header(lines, i + 1)):
+        if _is_marker_line(ts.strip("*_ ")) or (
+            (_UNDERSCORES.match(ts) or _TITLED_RULE.match(ts)) and _next_is_header(lines, i + 1)
+        ):
             k = _next_content(lines, i + 1)
             hb = _header_block(lines, k) if k < n else 0
             attr = "\n".join(_unquote_line(x)[1].strip() for x in lines[k:k + hb]) if hb else ""
