@@ -32,7 +32,7 @@ class OverApology:
         first = sentence_at(doc, hits[0].start())
         extra = hits[allowed]
         sentence = sentence_at(doc, extra.start())
-        words = ", ".join(f'"{squash(m.group(0))}"' for m in hits)
+        words = ", ".join(f'"{squash(reply.text[m.start():m.end()])}"' for m in hits)
         return [make_finding(
             self.id, self.severity, reply.text, sentence.start, sentence.end,
             f"{len(hits)} apologies in one reply ({words}); more than {allowed} sounds scripted "

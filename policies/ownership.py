@@ -42,15 +42,18 @@ class Ownership:
 
         findings: list[Finding] = []
         seen: set[int] = set()
+        referral = [sentence_at(doc, m.start()) for m in elsewhere]
+        steps = [a for a in reply_signals(text).actions
+                 if not any(s.start <= a[0] < s.end for s in referral)]
         if elsewhere and not deflect and not handoffs and not future_owned \
-                and not reply_signals(text).actions and not _CONTACT.search(doc.content.text):
+                and not steps and not _CONTACT.search(doc.content.text):
             m = elsewhere[0]
-            party = _party(m.group(0)) or _party(sentence_at(doc, m.start()).text) or "them"
+            party = _party(text[m.start():m.end()]) or _party(sentence_at(doc, m.start()).text) or "them"
             sentence = sentence_at(doc, m.start())
             severity = Severity.HOLD
             return [make_finding(
                 self.id, severity, text, m.start(), m.end(),
-                f'"{squash(m.group(0))}" sends the customer elsewhere with no hand-off and no next step; '
+                f'"{squash(reply.text[m.start():m.end()])}" sends the customer elsewhere with no hand-off and no next step; '
                 "they are left to solve it alone.",
                 f'Take the first step yourself, e.g. "I\'ve contacted {party} for you with the details of '
                 f'your case, and I\'ll email you by tomorrow with what they say." ({squash(sentence.text)})')]
@@ -61,10 +64,10 @@ class Ownership:
             if sentence.start in seen or sentence.start in owned_sentences:
                 continue
             seen.add(sentence.start)
-            party = _party(m.group(0)) or _party(sentence.text) or "the right team"
+            party = _party(text[m.start():m.end()]) or _party(sentence.text) or "the right team"
             findings.append(make_finding(
                 self.id, self.severity, text, m.start(), m.end(),
-                f'"{squash(m.group(0))}" hands the next step to someone anonymous; the customer '
+                f'"{squash(reply.text[m.start():m.end()])}" hands the next step to someone anonymous; the customer '
                 "doesn't know who is responsible or when to expect news.",
                 f'Own it in the first person, e.g. "I\'ve passed this to {party} myself and I\'ll email '
                 'you by Thursday with their answer."'))

@@ -19,7 +19,8 @@ EMOJI = re.compile(
     "[\U0001F300-\U0001FAFF\U00002600-\U000027BF\U0001F000-\U0001F2FF]|(?<![\\w:])[:;]-?[)D(P](?![\\w])|\\^_\\^|<3"
 )
 _FUTURE = re.compile(r"\b(?:will|'ll|shall|should|going to|expect|within|by)\b", re.IGNORECASE)
-_CAPS = re.compile(r"\b[A-Z]{3,}\b")
+_CAPS = re.compile(r"(?<![\w-])[A-Z]{3,}(?![\w-])")
+_SHOUTED_SHORT = frozenset("NOT NOW ALL ANY YET TWO WHY HOW YOU OUR DAY BUT AND THE ONE TEN SIX OFF OUT WAY".split())
 _ACRONYMS = frozenset(
     """PHP SSL DNS URL API CSV PDF UTC GMT BST CET CEST EST EDT PST PDT IST AEST AEDT USB ISP VAT FAQ SMS TLS SPF DKIM
     AAAA HTML HTTP HTTPS WIFI IBAN PIN ATM USA GDPR CEO CFO CTO COO IOS LED NYC ETA RSVP WWW VPN SSO CRM ERP SKU
@@ -34,8 +35,13 @@ _ANY_START = re.compile(r"(?:^|[.!?]\s+|\n)\s*([A-Za-z])")
 
 @lru_cache(maxsize=512)
 def flat(text: str) -> str:
-    """Same-length copy for phrase matching: single line breaks → spaces, curly → straight apostrophes."""
-    return _SINGLE_NL.sub(" ", text).replace("’", "'").replace("‘", "'")
+    """Same-length copy for phrase matching: lower case, single line breaks → spaces,
+    curly → straight apostrophes. Offsets are the same as in `text`."""
+    out = _SINGLE_NL.sub(" ", text).replace("’", "'").replace("‘", "'")
+    low = out.lower()
+    if len(low) != len(out):  # a few characters lower-case to two; keep those as they are
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in out)
+    return low
 
 
 def find(pattern: re.Pattern[str] | None, text: str, span: Span) -> list[re.Match[str]]:
@@ -138,10 +144,12 @@ def customer(quoted: str) -> Customer | None:
     else:
         register = "neutral"
     upset = sum(1 for _ in P["upset"].finditer(flat_text)) if P["upset"] else 0
-    caps = [w for w in _CAPS.findall(text) if w not in _ACRONYMS]
+    caps = [w for w in _CAPS.findall(text) if w not in _ACRONYMS and (len(w) >= 4 or w in _SHOUTED_SHORT)]
     upset += min(2, len(caps))
     upset += min(2, len(_PUNCT_UPSET.findall(text)))
-    questions = tuple(q.strip() for q in _QUESTION.findall(flat_text) if len(q.strip()) > 1)
+    questions = tuple(
+        text[m.start():m.end()].strip() for m in _QUESTION.finditer(flat_text) if len(m.group(0).strip()) > 1
+    )
     return Customer(text, register, casual, formal, upset, questions)
 
 

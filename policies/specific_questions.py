@@ -9,7 +9,7 @@ from typing import ClassVar
 from policies.base import register
 from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
 from policies.signals import P as SIGNALS
-from policies.signals import customer, find, overlaps, reply_signals
+from policies.signals import customer, find, flat, overlaps, reply_signals
 from policies.text import Doc, PhraseBook, analyse, anchor, make_finding, removed, sentence_at, squash
 
 BOOK = PhraseBook("specific_questions", extend="vague")
@@ -27,8 +27,17 @@ _TOKEN = re.compile(r"[a-z0-9][a-z0-9'%-]*")
 _SUFFIXES = ("ments", "ment", "ings", "ing", "ied", "ies", "ed", "es", "s", "ly")
 
 
+_IRREGULAR = {
+    "sent": "send", "paid": "pay", "made": "make", "bought": "buy", "took": "take", "taken": "take",
+    "gave": "give", "given": "give", "left": "leave", "found": "find", "told": "tell", "kept": "keep",
+    "brought": "bring", "chose": "choose", "chosen": "choose", "lost": "lose", "wrote": "write",
+    "written": "write", "went": "go", "gone": "go", "came": "come", "ran": "run", "charged": "charge",
+}
+
+
 def stem(word: str) -> str:
     word = word.strip("'").replace("'s", "")
+    word = _IRREGULAR.get(word, word)
     for suf in _SUFFIXES:
         if word.endswith(suf) and len(word) - len(suf) >= 3:
             word = word[: -len(suf)]
@@ -125,24 +134,32 @@ class SpecificQuestions:
             return []
         sig = reply_signals(reply.text)
         answer = keywords(doc.content.text)
+        reply_text = flat(reply.text)[doc.content.start:doc.content.end]
         asked = [(q, keywords(q)) for q in who.questions]
         out = []
         for i, (q, kw) in enumerate(asked):
             others = set().union(*(k for j, (_, k) in enumerate(asked) if j != i)) if len(asked) > 1 else set()
             distinctive = kw - others if len(asked) > 1 else kw
             hits = len(distinctive & answer)
-            if SIGNALS["next_step_question"] and SIGNALS["next_step_question"].search(q):
-                if sig.actions or hits:
+            if hits:
+                continue
+            if len(asked) == 1 and _search("answer", reply_text):
+                continue
+            if _search("cause_question", flat(q)):
+                if _search("explanation", reply_text):
                     continue
-            elif re.search(r"\bwhy\b", q, re.IGNORECASE):
-                if hits or (SIGNALS["explanation"] and SIGNALS["explanation"].search(doc.content.text)):
+            elif _search("next_step_question", flat(q)):
+                if sig.actions:
                     continue
             elif not distinctive:
                 continue
-            elif hits:
-                continue
             out.append(squash(q))
         return out
+
+
+def _search(family: str, text: str) -> bool:
+    pattern = SIGNALS.get(family)
+    return bool(pattern and pattern.search(text))
 
 
 def _topic(question: str) -> str:

@@ -35,12 +35,32 @@ def literal_phrase(phrase: str) -> str:
 
 
 def compile_phrases(entries: Iterable[str]) -> re.Pattern[str] | None:
-    """One alternation of regex sources, word-bounded, case-insensitive."""
+    """One alternation of regex sources, word-bounded; it runs on lower-cased text (see signals.flat)."""
     parts = [e for e in entries if e]
     if not parts:
         return None
-    body = "|".join(f"(?:{p})" for p in parts)
-    return re.compile(rf"(?<![\w'’])(?:{body})(?![\w])", re.IGNORECASE)
+    body = "|".join(f"(?:{_lower_source(p)})" for p in parts)
+    return re.compile(rf"(?<![\w'])(?:{body})(?![\w])")
+
+
+def _lower_source(source: str) -> str:
+    """Lower-case a regex source (the text it runs on is lower-cased), keeping escapes and group names."""
+    out = []
+    i = 0
+    while i < len(source):
+        c = source[i]
+        if c == "\\" and i + 1 < len(source):
+            out.append(source[i:i + 2])
+            i += 2
+            continue
+        if source.startswith("(?P<", i):
+            j = source.index(">", i)
+            out.append(source[i:j + 1])
+            i = j + 1
+            continue
+        out.append(c.lower())
+        i += 1
+    return "".join(out)
 
 
 class PhraseBook:
@@ -189,12 +209,13 @@ def analyse(text: str) -> Doc:
             c_end = ls
             break
     else:
-        if len(lines) >= 2:
-            ls, le = lines[-1]
-            last = text[ls:le].strip()
-            if _looks_like_name(last):
-                c_end = ls
-                signoff = Span(ls, end, text[ls:end])
+        k = len(lines)
+        while k >= 2 and len(lines) - k < 4 and _looks_like_name(text[lines[k - 1][0]:lines[k - 1][1]].strip()):
+            k -= 1
+        if k < len(lines):
+            ls = lines[k][0]
+            c_end = ls
+            signoff = Span(ls, end, text[ls:end])
     while c_start < c_end and text[c_start].isspace():
         c_start += 1
     while c_end > c_start and text[c_end - 1].isspace():
@@ -309,13 +330,6 @@ def anchor(doc: Doc) -> Span:
     return Span(0, len(doc.text), doc.text)
 
 
-def matches(pattern: re.Pattern[str] | None, doc: Doc, span: Span | None = None) -> list[re.Match[str]]:
-    if pattern is None:
-        return []
-    area = span or doc.content
-    return list(pattern.finditer(doc.text, area.start, area.end))
-
-
 def squash(s: str) -> str:
     """Whitespace folded to single spaces (for quoting the agent's words in messages)."""
     return " ".join(s.split())
@@ -324,7 +338,7 @@ def squash(s: str) -> str:
 # ---------------------------------------------------------------- the customer's side
 
 _NESTED_START = re.compile(
-    r"^(?:On .{0,200}wrote:\s*$|-{2,}\s*(?:Original Message|Forwarded message)|From:\s.*$|Am .{0,120}schrieb|"
+    r"^(?:On [^\n]{0,200}(?:\n[^\n]{0,200})?wrote:\s*$|-{2,}\s*(?:Original Message|Forwarded message)|From:\s.*$|Am .{0,120}schrieb|"
     r"_{5,}|Sent from my )",
     re.MULTILINE | re.IGNORECASE,
 )

@@ -67,7 +67,7 @@ class SympathyPhrasing:
             feeling = m.group("feeling") if "feeling" in m.re.groupindex and m.group("feeling") else "frustrating"
             out.append(make_finding(
                 self.id, self.severity, reply.text, m.start(), m.end(),
-                f'"{squash(m.group(0))}" guesses at the customer\'s feelings from a distance; owned '
+                f'"{squash(reply.text[m.start():m.end()])}" guesses at the customer\'s feelings from a distance; owned '
                 "sympathy sounds more sincere.",
                 f'"I understand how {feeling.lower()} this is."'))
         return out

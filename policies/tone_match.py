@@ -81,9 +81,9 @@ class ToneMatch:
             m = stiff[0]
             return [make_finding(
                 self.id, self.severity, text, m.start(), m.end(),
-                f'"{squash(m.group(0))}" is stiff and bureaucratic for a customer who wrote '
+                f'"{squash(reply.text[m.start():m.end()])}" is stiff and bureaucratic for a customer who wrote '
                 f'{"casually" if who.register == "casual" else "plainly"}; it puts distance between you.',
-                f'Write the way they did: use "{_plain(m.group(0))}" instead, and keep the rest plain.')]
+                f'Write the way they did: use "{_plain(text[m.start():m.end()])}" instead, and keep the rest plain.')]
         slangy = len(slang) + (sig.emoji if sig.emoji >= 2 else 0)
         if who.register == "formal" and slangy >= 1 or who.register == "neutral" and slangy >= 3:
             m = slang[0] if slang else None
