@@ -107,6 +107,12 @@ def _extract(raw: bytes) -> tuple[Message | None, str, str]:
             msg = mail.message
             plain = "\n".join(t for t in (mail.text_plain or []) if isinstance(t, str))
             html = "\n".join(t for t in (mail.text_html or []) if isinstance(t, str))
+            if msg is not None and _has_attached_message(msg):
+                # mail-parser also returns the text of attached messages (message/rfc822):
+                # that is not the agent's text, so pick the parts ourselves.
+                p2, h2 = _stdlib_bodies(msg)
+                if p2.strip() or h2.strip():
+                    plain, html = p2, h2
         except BaseException as exc:  # RecursionError, MailParserRecursionError, anything
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
@@ -129,6 +135,13 @@ def _extract(raw: bytes) -> tuple[Message | None, str, str]:
     return msg, plain, html
 
 
+def _has_attached_message(msg: Message) -> bool:
+    try:
+        return any(p.get_content_maintype() == "message" for p in msg.walk())
+    except Exception:  # RecursionError on absurd nesting
+        return False
+
+
 def _stdlib_bodies(msg: Message) -> tuple[str, str]:
     plains: list[str] = []
     htmls: list[str] = []
@@ -138,6 +151,8 @@ def _stdlib_bodies(msg: Message) -> tuple[str, str]:
         part, depth = stack.pop()
         seen += 1
         payload = part.get_payload()
+        if depth and part.get_content_maintype() == "message":
+            continue  # an attached/forwarded message is not the sender's own text
         if isinstance(payload, list):
             if depth < 50:
                 stack.extend((p, depth + 1) for p in reversed(payload) if isinstance(p, Message))

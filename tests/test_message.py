@@ -459,3 +459,15 @@ def test_outlook_web_appendonsend() -> None:
     assert r.text == "Hi Ruth, fixed."
     assert r.quoted == "This is ridiculous."
     assert r.customer_wrote_at == datetime(2026, 11, 3, 9, 12, tzinfo=timezone.utc)
+
+
+def test_attached_message_and_text_attachment_are_not_new_text() -> None:
+    raw = (
+        "From: sam@help.example\nTo: ruth@customer.example\nSubject: s\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="B"\n\n--B\nContent-Type: text/plain\n\nSee attached.\n'
+        '--B\nContent-Type: text/plain; name="log.txt"\nContent-Disposition: attachment; filename="log.txt"\n\n'
+        "you people broke it\n--B\nContent-Type: message/rfc822\n\nFrom: x@y.example\nSubject: fwd\n\n"
+        "This is ridiculous.\n--B--\n"
+    ).encode()
+    r = parse_message(raw)
+    assert r.text == "See attached."
