@@ -153,18 +153,18 @@ def _is_attribution(lines: list[str], i: int) -> int:
         if "@" in nxt and len(nxt) < 120 and _ATTR_VERB_ONLY.search(nxt) and re.match(r"^<?[\w.+-]+@", nxt):
             return 2  # "pe 20. lokakuuta 2017 klo 17.50 John Coe\n<addr> kirjoitti:"
     starts = bool(_ATTR_START.match(s))
-    if starts and (re.search(r"\d", s) or "@" in s) and not _ATTR_END.search(s):
+    if starts and len(s) < 200 and not _ATTR_END.search(s) and parse_attribution_date(s) is not None:
         # folded over several lines, possibly with blank lines (Outlook mobile "mailto:")
         joined = s
         for k in range(1, 6):
             if i + k >= len(lines):
                 break
             raw = lines[i + k].strip()
-            if len(raw) > 120:
+            if len(raw) > 120 or _ATTR_START.match(_unquote_line(raw)[1]):
                 break
             joined += " " + raw
             if _ATTR_END.search(joined) or re.search(r"\bwrote\s*$", joined):
-                if k >= 2 and (parse_attribution_date(s) is not None or "@" in joined):
+                if k >= 2:
                     return k + 1
                 break
     if starts and re.search(r"\bwrote\s*$", s) and "@" in s and parse_attribution_date(s):

@@ -415,6 +415,11 @@ def test_labeled_customer_wrote_at() -> None:
         good += ok
         if not ok:
             misses.append((rec["id"], want, r.customer_wrote_at))
+        # the split itself: new text present, quote separated, no attribution left in the text
+        assert r.text.strip(), rec["id"]
+        assert bool(r.quoted.strip()) == (rec.get("style") != "new-outbound"), rec["id"]
+        for marker in ("wrote:", "Sent:", "Gesendet:", "Please type your reply above"):
+            assert marker not in r.text, (rec["id"], marker)
     # 137/140 at the time of writing; the 3 misses (v1-09, v1-14, v2-11) are labeled with the
     # customer's zone rather than the reply's offset that the agent's client shows.
     assert good / total >= 0.95, misses
@@ -471,3 +476,12 @@ def test_attached_message_and_text_attachment_are_not_new_text() -> None:
     ).encode()
     r = parse_message(raw)
     assert r.text == "See attached."
+
+
+def test_on_line_with_a_number_before_a_real_attribution() -> None:
+    body = ("Hi Derek,\n\nOn your certificate: the quiz in module 9 was never graded. I've fixed it.\n\nLiam\n\n"
+            "On Mon, Aug 17, 2026 at 7:55 AM Derek Ashcroft <derek@customer.example>\nwrote:\n\n> Two things.\n")
+    s = split_reply(body)
+    assert s.text == "Hi Derek,\n\nOn your certificate: the quiz in module 9 was never graded. I've fixed it.\n\nLiam"
+    assert s.quoted == "Two things."
+    assert s.attribution.startswith("On Mon, Aug 17, 2026")
