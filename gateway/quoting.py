@@ -41,7 +41,7 @@ _ATTR_START = re.compile(
 _ATTR_END = re.compile(
     r"(?:\bwrote|\bschrieb|\ba\s+écrit|\ba\s+ecrit|\bescribió|\bescribio|\bschreef|\bha\s+scritto"
     r"|\bescreveu|\bskrev|\bnapisał(?:a|\(a\))?|\bpisze|\bnapsal(?:a)?|написал(?:а)?|пишет"
-    r"|\bkirjoitti|\bíró|\bwrites|\bsent)\b[^:\n]{0,120}\s*:\s*$"
+    r"|\bkirjoitti|\bíró)\b[^:\n]{0,120}\s*:\s*$"
     r"|(?:写道|寫道)\s*[:：]\s*$",
     re.I,
 )
@@ -612,7 +612,7 @@ _DMY = re.compile(
     rf"\b(\d{{1,2}})(?:\.|er|st|nd|rd|th)?\s*(?:de\s+|-)?({_MONTH_RE})\.?,?\s*(?:de\s+|-)?(\d{{4}})\b", re.I
 )
 _MDY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\.?,?\s+(\d{{4}})\b", re.I)
-_ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
+_ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b|(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _NUM = re.compile(r"(?<![\d:.])(\d{1,4})([./-])(\d{1,2})\2(\d{2,4})(?![\d:])")
 _TIME = re.compile(
     r"(?<![\d:])(\d{1,2})(?::|h|\.(?=\d{2}\s*(?:uhr|h\b)))(\d{2})(?::(\d{2}))?(?!\d)\s*"
@@ -647,7 +647,8 @@ def parse_attribution_date(
     end = 0
     m = _ISO.search(s)
     if m:
-        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        g = m.groups()
+        y, mo, d = (int(g[0]), int(g[1]), int(g[2])) if g[0] else (int(g[3]), int(g[4]), int(g[5]))
         end = m.end()
     else:
         m = _DMY.search(s)

@@ -339,6 +339,10 @@ def test_bottom_posted_reply() -> None:
         ("Am 03.11.2026 um 09:12 schrieb X:", datetime(2026, 11, 3, 9, 12)),
         ("On 13 May 2026, at 8:12 am, Tom wrote:", datetime(2026, 5, 13, 8, 12)),
         ("On 11/3/26 9:12 AM, Ruth wrote:", datetime(2026, 11, 3, 9, 12)),
+        ("Op di 3 nov. 2026 om 09:12 schreef Ruth <r@x.example>:", datetime(2026, 11, 3, 9, 12)),
+        ("Il giorno mar 3 nov 2026 alle ore 21:12 Ruth ha scritto:", datetime(2026, 11, 3, 21, 12)),
+        ("2026年11月3日(火) 9:12 Ruth <r@x.example>:", datetime(2026, 11, 3, 9, 12)),
+        ("Date: Tue, 3 Nov 2026 09:12:00 +0100", datetime(2026, 11, 3, 9, 12, tzinfo=tz(1))),
         ("no date here", None),
     ],
 )
@@ -425,8 +429,12 @@ def test_labeled_customer_wrote_at() -> None:
     assert good / total >= 0.95, misses
 
 
-def test_prose_ending_in_wrote_does_not_split() -> None:
-    new = "Hi Ruth,\n\nOn reflection, here is what I wrote:\nthe invoice is now correct.\n\nSam"
+@pytest.mark.parametrize("new", [
+    "Hi Ruth,\n\nOn reflection, here is what I wrote:\nthe invoice is now correct.\n\nSam",
+    "Hi Ruth,\n\nOn 3 November we sent you the following:\n- a new invoice\n- a credit note\n\nSam",
+    "Hi Ruth,\n\nOn Tuesday at 9:12 our system logged this:\nERROR 42\n\nSam",
+])
+def test_prose_on_lines_do_not_split(new: str) -> None:
     assert split_reply(new).text == new
 
 
