@@ -114,7 +114,7 @@ def _unquote_line(line: str) -> tuple[int, str]:
 
 _VERB_ANY = re.compile(r"\b(?:wrote|schrieb|a\s+écrit|escribió|schreef|ha\s+scritto|escreveu|skrev)\b", re.I)
 _GMAIL_ISO = re.compile(r"^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2} GMT[+-]\d{1,2}:\d{2} \S")
-_ENDS_ADDR = re.compile(r"@[\w.-]*\w(?:>|\])?\s*>?\s*:\s*$")
+_ENDS_ADDR = re.compile(r"@[\w.-]*\w(?:>|\])\s*>?\s*:\s*$")
 _HAS_TIME = re.compile(r"\d{1,2}[:.h]\d{2}|\d{4}")
 _DASHES = re.compile(r"^[-=*_\s]{2,}|[-=*_\s]{2,}$")
 
