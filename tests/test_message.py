@@ -7,25 +7,14 @@ The hand-written messages below are our own; the corpus tests read
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
 from gateway.message import html_to_text, parse_message
 from gateway.quoting import parse_attribution_date, split_reply
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-
-
-def corpus_dir(name: str) -> Path:
-    d = CORPUS / name
-    if not d.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"../shared/corpus/{name} missing on CI")
-        pytest.skip("../shared/corpus not present (tests read third-party data from there)")
-    return d
+from tests.shared_corpus import corpus_dir  # ../shared/corpus; skips, or fails under CI=true
 
 
 def tz(hours: float) -> timezone:

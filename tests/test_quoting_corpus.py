@@ -15,14 +15,14 @@ Each source's `.expected.txt` is that library's oracle, not Tact's spec:
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.shared_corpus import corpus_dir
+
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
 
 # The shares reached when this test was written; raise them as the splitter improves.
 MIN_OVERALL_EXACT = 0.80
@@ -41,12 +41,9 @@ def _bench():
 
 @pytest.mark.corpus
 def test_quoting_corpus_share() -> None:
-    if not (CORPUS / "quoting" / "INDEX.jsonl").exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("../shared/corpus/quoting missing on CI")
-        pytest.skip("../shared/corpus not present (tests read third-party data from there)")
+    corpus = corpus_dir("quoting").parent  # skips, or fails under CI=true, when absent
     bench = _bench()
-    results, _, _ = bench.evaluate(CORPUS)
+    results, _, _ = bench.evaluate(corpus)
     n = sum(r.n for r in results.values())
     exact = sum(r.matches for r in results.values())
     spec_ok = exact + sum(r.sig_only + r.inline_only for r in results.values())
