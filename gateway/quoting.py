@@ -186,21 +186,30 @@ def _is_attribution(lines: list[str], i: int) -> int:
                 return span
             k = _next_content(lines, i + span)  # no date/address: only before a `>` quote
             return span if k < len(lines) and _QPFX.match(lines[k]) and not depth else 0
-        if span == 1 and not starts and joined.endswith(":") and _ATTR_VERB_ONLY.search(joined) and (
-            "@" in joined or re.search(r"\d", joined)
-        ):
-            return 1
+        name_first = not starts and joined.endswith(":") and _ATTR_VERB_ONLY.search(joined)
+        if span == 1 and name_first:
+            if _address_or_timestamp(joined):
+                return 1
+            k = _next_content(lines, i + 1)  # "… пользователь lidel написал:" right above a `>` quote
+            if k < len(lines) and _QPFX.match(lines[k]) and not depth:
+                return 1
         if not starts:
             # name-first attributions folded over 2 lines: "Jane Doe <jane@x>\nwrote:",
             # "Max <m@x> schrieb am Fr., 28.\nApr. 2017 um 11:53 Uhr:"
-            if span == 2 and joined.endswith(":") and _ATTR_VERB_ONLY.search(joined) and ("@" in joined or _HAS_TIME.search(joined)) and (
-                re.match(r"^(?:wrote|schrieb|a écrit|escribió)\b", _unquote_line(lines[i + 1])[1].strip(), re.I)
-                or (_VERB_ANY.search(s) and len(_unquote_line(lines[i + 1])[1].strip()) < 80)
+            second = _unquote_line(lines[i + 1])[1].strip() if span == 2 else ""
+            if span == 2 and name_first and _address_or_timestamp(joined) and (
+                re.match(r"^(?:wrote|schrieb|a écrit|escribió)\b", second, re.I)
+                or (_VERB_ANY.search(s) and len(second) < 80)
             ):
                 return 2
             if span >= 2:
                 break
     return 0
+
+
+def _address_or_timestamp(s: str) -> bool:
+    """An e-mail address, or a date with a time of day ("As I wrote on 3 November:" has neither)."""
+    return "@" in s or bool(re.search(r"\d{1,2}[:.h]\d{2}", s) and parse_attribution_date(s) is not None)
 
 
 def _looks_like_attribution(s: str) -> bool:

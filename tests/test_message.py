@@ -423,6 +423,7 @@ def test_labeled_customer_wrote_at() -> None:
     "Hi Ruth,\n\nOn 3 November we sent you the following:\n- a new invoice\n- a credit note\n\nSam",
     "Hi Ruth,\n\nOn Tuesday at 9:12 our system logged this:\nERROR 42\n\nSam",
     "Hi Ruth,\n\nAt 9:12 today I forwarded it to billing@help.example:\n- invoice 1142\n\nSam",
+    "Hi Ruth,\n\nAs I wrote on 3 November 2026:\nthe invoice is correct.\n\nSam",
 ])
 def test_prose_on_lines_do_not_split(new: str) -> None:
     assert split_reply(new).text == new
