@@ -53,7 +53,9 @@ def parse_message(
 
     headers = _Headers(msg)
     replied_at = _replied_at(headers.get("Date"), received_at)
-    tz = replied_at.tzinfo if replied_at is not None and replied_at.tzinfo else None
+    # An attribution without a zone is read in the reply's own offset (what the agent's
+    # client showed); with no usable Date either, UTC keeps every datetime aware.
+    tz = replied_at.tzinfo if replied_at is not None and replied_at.tzinfo else timezone.utc
 
     if plain.strip():
         body = plain

@@ -484,3 +484,11 @@ def test_on_line_with_a_number_before_a_real_attribution() -> None:
     assert s.text == "Hi Derek,\n\nOn your certificate: the quiz in module 9 was never graded. I've fixed it.\n\nLiam"
     assert s.quoted == "Two things."
     assert s.attribution.startswith("On Mon, Aug 17, 2026")
+
+
+def test_datetimes_are_aware_without_a_date_header() -> None:
+    body = f"{NEW}\n\nOn Tue, Nov 3, 2026 at 9:12 AM Ruth <ruth@customer.example> wrote:\n\n{quoted(CUSTOMER)}"
+    raw = eml(body).replace(b"Date: Tue, 03 Nov 2026 10:30:00 +0000\n", b"")
+    r = parse_message(raw)
+    assert r.replied_at is None
+    assert r.customer_wrote_at == datetime(2026, 11, 3, 9, 12, tzinfo=timezone.utc)
