@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from gateway.quoting import (
     QUOTE_MARK,
     RULE_MARK,
+    Split,
     attribution_name,
     parse_attribution_date,
     split_reply,
@@ -64,13 +65,20 @@ def parse_message(
     else:
         body = ""
     body = _normalise(body)[:MAX_BODY_CHARS]
-    split = split_reply(body)
+    try:
+        split = split_reply(body)
+    except Exception:  # a splitter bug must not lose the message: judge it all as new text
+        log.exception("quote splitting failed")
+        split = Split(body.strip())
 
     wrote_at = None
     name = None
     if split.attribution:
-        wrote_at = _attribution_date(split.attribution, tz)
-        name = attribution_name(split.attribution)
+        try:
+            wrote_at = _attribution_date(split.attribution, tz)
+            name = attribution_name(split.attribution)
+        except Exception:
+            log.exception("reading the attribution failed")
     if name is None:
         to_names = [n for n, _ in headers.addresses("To") if n]
         name = to_names[0] if to_names else None
