@@ -342,6 +342,7 @@ _QUOTE_CLASSES = ("gmail_quote", "yahoo_quoted", "moz-cite-prefix", "protonmail_
 _QUOTE_IDS = ("divrplyfwdmsg", "appendonsend", "mail-editor-reference-message-container",
               "yahoo_quoted", "reply-intro", "stopspelling")
 _BORDER_TOP = re.compile(r"border-top\s*:\s*solid", re.I)
+_INDENT_ONLY = re.compile(r"border\s*:\s*none", re.I)
 
 
 class _HTMLText(HTMLParser):
@@ -428,7 +429,10 @@ class _HTMLText(HTMLParser):
                 self.marked = True
                 self._mark(QUOTE_MARK)
                 self.mark_depth = len(self.stack)
+        orig = tag
         para = tag in _PARA and "msonormal" not in a.get("class", "").lower()
+        if tag == "blockquote" and _INDENT_ONLY.search(a.get("style", "")) and not a.get("type"):
+            tag = "div"  # Gmail's "indent" button: a borderless blockquote, not a quote
         if tag == "blockquote":
             self._newline()
             self.depth += 1
@@ -444,7 +448,7 @@ class _HTMLText(HTMLParser):
             self.cur.append(" ")
         if tag == "pre":
             self.pre += 1
-        self.stack.append((tag, is_quote, para))
+        self.stack.append((orig, is_quote, para))
 
     def handle_endtag(self, tag: str) -> None:
         tag = tag.lower()

@@ -492,3 +492,11 @@ def test_datetimes_are_aware_without_a_date_header() -> None:
     r = parse_message(raw)
     assert r.replied_at is None
     assert r.customer_wrote_at == datetime(2026, 11, 3, 9, 12, tzinfo=timezone.utc)
+
+
+def test_gmail_indent_is_not_a_quote() -> None:
+    html = ('<div dir="ltr">Steps:<blockquote style="margin:0 0 0 40px;border:none;padding:0px">'
+            "<div>1. Open Settings</div></blockquote><div>Sam</div></div>")
+    r = parse_message(eml(html, ctype="text/html"))
+    assert r.text == "Steps:\n1. Open Settings\nSam"
+    assert r.quoted == ""
