@@ -500,3 +500,18 @@ def test_gmail_indent_is_not_a_quote() -> None:
     r = parse_message(eml(html, ctype="text/html"))
     assert r.text == "Steps:\n1. Open Settings\nSam"
     assert r.quoted == ""
+
+
+def test_helpdesk_notification_plain() -> None:
+    rule = "-" * 46
+    body = (
+        "##- Please type your reply above this line -##\n\nYour request (42) has been updated.\n\n"
+        f"{rule}\n\nSam Agent (Example)\n\nNov 3, 2026, 10:30 UTC\n\nHi Ruth,\n\nFixed and re-sent.\n\nSam\n\n"
+        f"{rule}\n\nRuth Abernathy\n\nNov 3, 2026, 09:12 UTC\n\nThis is ridiculous.\n\n{rule}\n\n"
+        "This email is a service from Example.\n"
+    )
+    r = parse_message(eml(body))
+    assert r.text == "Hi Ruth,\n\nFixed and re-sent.\n\nSam"
+    assert r.quoted.startswith("This is ridiculous.")
+    assert r.customer_name == "Ruth Abernathy"
+    assert r.customer_wrote_at == datetime(2026, 11, 3, 9, 12, tzinfo=timezone.utc)
