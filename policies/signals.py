@@ -27,6 +27,12 @@ _ACRONYMS = frozenset(
     PPE MOT DVD ZIP CMS SEO SAAS AWS GCP NAS RAM CPU GPU SSD HDD LAN WAN DHCP IMAP SMTP POP NHS HMRC IRS ACH BACS
     CHAPS SWIFT EUR USD GBP AUD INR CAD JPY CHF NZD SEK NOK DKK IPV UPS DHL TNT FEDEX USPS EOD AOB""".split()
 )
+_IMPERATIVES = frozenset(
+    """go click tap select choose try use set switch enter clear restart reply send sign log download install
+    update check visit follow press hold turn unplug plug disconnect reconnect reauthorize reauthorise refresh
+    copy paste type add remove leave keep open head navigate drag scroll forward call ring email text""".split()
+)
+_STEP = re.compile(r"\s*(?:\d{1,2}[.)]|[-*•])\s+\w")
 _PUNCT_UPSET = re.compile(r"[!?]{2,}|\?!|!\?")
 _WORDS = re.compile(r"[A-Za-zÀ-ÿ']+")
 _LOWER_START = re.compile(r"(?:^|[.!?]\s+|\n)\s*([a-z])")
@@ -82,6 +88,10 @@ def reply_signals(text: str) -> ReplySignals:
     ]
     actions = [(m.start(), m.end()) for m in find(P["action"], text, area)]
     actions += [(m.start(), m.end()) for m in find(P["instruction"], text, area)]
+    for s in doc.sentences:  # imperatives, list steps and menu paths the customer can follow
+        first = s.text.split(None, 1)[0].lower().strip(",:") if s.text.strip() else ""
+        if first in _IMPERATIVES or _STEP.match(s.text) or " > " in s.text:
+            actions.append((s.start, s.end))
     for m in find(P["timeline"], text, area):
         sentence = _sentence_of(doc, m.start())
         if sentence and _FUTURE.search(flat(text), sentence.start, sentence.end):
@@ -130,6 +140,8 @@ def customer(quoted: str) -> Customer | None:
     flat_text = flat(text)
     casual = sum(1 for _ in P["casual"].finditer(flat_text)) if P["casual"] else 0
     casual += min(2, len(EMOJI.findall(text)))
+    if re.search(r"\sx+\s*\Z", text):  # a kiss at the end
+        casual += 1
     starts = _ANY_START.findall(text)
     lowers = _LOWER_START.findall(text)
     if len(starts) >= 2 and len(lowers) / len(starts) >= 0.5:

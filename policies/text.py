@@ -34,13 +34,262 @@ def literal_phrase(phrase: str) -> str:
     return r"\s+".join(re.escape(w) for w in words)
 
 
-def compile_phrases(entries: Iterable[str]) -> re.Pattern[str] | None:
+def compile_phrases(entries: Iterable[str]) -> "Matcher | None":
     """One alternation of regex sources, word-bounded; it runs on lower-cased text (see signals.flat)."""
-    parts = [e for e in entries if e]
+    parts = [_lower_source(e) for e in entries if e]
     if not parts:
         return None
-    body = "|".join(f"(?:{_lower_source(p)})" for p in parts)
+    return Matcher(parts)
+
+
+def _bounded(parts: list[str]) -> re.Pattern[str]:
+    body = "|".join(f"(?:{p})" for p in parts)
     return re.compile(rf"(?<![\w'])(?:{body})(?![\w])")
+
+
+class Matcher:
+    """A phrase family, matched fast.
+
+    Scanning every position of a 5 KB reply with a large alternation is slow
+    in Python's engine. So each entry's required whole words ("anchors") are
+    worked out once from its parsed form; at match time the text's word index
+    (built once per text) says where those words occur, and each entry runs
+    only over the sentences around them. Entries with no anchor word are
+    scanned in full.
+    """
+
+    def __init__(self, parts: list[str]) -> None:
+        self.full = _bounded(parts)
+        self.re = self.full
+        unanchored: list[str] = []
+        self.entries: list[re.Pattern[str]] = []
+        self.by_word: dict[str, list[int]] = {}
+        for part in parts:
+            words = anchor_words(part)
+            if words:
+                self.entries.append(_bounded([part]))
+                for w in words:
+                    self.by_word.setdefault(w, []).append(len(self.entries) - 1)
+            else:
+                unanchored.append(part)
+        self.words = frozenset(w for w in self.by_word if not w.endswith("*"))
+        self.prefixes = tuple(w[:-1] for w in self.by_word if w.endswith("*"))
+        self.unanchored = _bounded(unanchored) if unanchored else None
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[re.Match[str]]:
+        end = len(text) if endpos is None else min(endpos, len(text))
+        found: dict[tuple[int, int], re.Match[str]] = {}
+        if self.unanchored is not None:
+            for m in self.unanchored.finditer(text, pos, end):
+                found[m.span()] = m
+        index, bounds = word_index(text)
+        todo: dict[int, set[int]] = {}
+        hits = [(w, self.by_word[w]) for w in self.words.intersection(index)]
+        if self.prefixes:
+            for token in index:
+                if token.startswith(self.prefixes):
+                    for p in self.prefixes:
+                        if token.startswith(p):
+                            hits.append((token, self.by_word[p + "*"]))
+        for word, entries in hits:
+            for wid in index[word]:
+                todo.setdefault(wid, set()).update(entries)
+        for wid, indices in todo.items():
+            ws, we = max(pos, bounds[wid]), min(end, bounds[wid + 1] + 1)
+            if ws >= we:
+                continue
+            for i in indices:
+                for m in self.entries[i].finditer(text, ws, we):
+                    found.setdefault(m.span(), m)
+        return [found[k] for k in sorted(found)]
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
+        hits = self.finditer(text, pos, endpos)
+        return hits[0] if hits else None
+
+
+_TOKEN = re.compile(r"[a-z0-9']+")
+
+
+_BOUNDARY = re.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n")
+
+
+@lru_cache(maxsize=1024)
+def word_index(text: str) -> tuple[dict[str, list[int]], list[int]]:
+    """Which sentence-ish windows each lower-case word of `text` occurs in.
+
+    Returns (word → window ids, window starts); window k is
+    text[starts[k]:starts[k + 1] + 1] (a sentence, line or paragraph).
+    """
+    bounds = [0] + [m.start() for m in _BOUNDARY.finditer(text)] + [len(text)]
+    index: dict[str, list[int]] = {}
+    wid = 0
+    nb = len(bounds)
+    for m in _TOKEN.finditer(text):
+        start = m.start()
+        while wid + 1 < nb - 1 and bounds[wid + 1] <= start:
+            wid += 1
+        w = m.group(0).strip("'")
+        if w:
+            ids = index.get(w)
+            if ids is None:
+                index[w] = [wid]
+            elif ids[-1] != wid:
+                ids.append(wid)
+    return index, bounds
+
+
+_SPLIT = re.compile(r"[^a-z0-9']+")
+
+
+def anchor_words(source: str) -> set[str] | None:
+    """Whole words of which every match of `source` contains at least one (None if none can be found)."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    try:
+        parsed = _parser.parse(source)
+    except re.error:
+        return None
+    return _required(list(parsed), True, True)
+
+
+def _words_of(run: str, left: bool, right: bool) -> set[str]:
+    """Complete words inside a literal run (edge pieces count only when bounded);
+    a word start that may continue is kept as a prefix anchor, "apolog*"."""
+    padded = (" " if left else "") + run + (" " if right else "")
+    pieces = _SPLIT.split(padded)
+    words = {p.strip("'") for p in pieces[1:-1] if p.strip("'")}
+    if len(pieces) >= 2 and not words:
+        tail = pieces[-1].strip("'")
+        if len(tail) >= 3:
+            words.add(tail + "*")
+    return words
+
+
+def _required(seq: list, left: bool, right: bool) -> set[str] | None:  # type: ignore[type-arg]
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    best: set[str] | None = None
+
+    def consider(s: set[str] | None) -> None:
+        nonlocal best
+        if s and (best is None or _strength(s) > _strength(best)):
+            best = s
+
+    def flush(run: list[str], at_left: bool, at_right: bool) -> None:
+        if run:
+            words = _words_of("".join(run), at_left, at_right)
+            if words:
+                consider({max(words, key=lambda w: (w not in _COMMON, len(w)))})
+
+    run: list[str] = []
+    run_left = left
+    n = len(seq)
+    for k, (op, av) in enumerate(seq):
+        if op is c.LITERAL:
+            if not run:
+                run_left = _left_bounded(seq, k, left)
+            run.append(chr(av))
+            continue
+        flush(run, run_left, _right_bounded(seq, k - 1, right))
+        pending, pending_left = run, run_left
+        run = []
+        first = _left_bounded(seq, k, left)
+        last = _right_bounded(seq, k, right)
+        if op is c.BRANCH and pending:  # the parser factors a shared first letter out of the alternatives
+            from re import _constants as cc  # type: ignore[attr-defined]
+
+            lead = [(cc.LITERAL, ord(ch)) for ch in pending]
+            sets = [_required(lead + list(alt), pending_left, last) for alt in av[1]]
+            if all(sets):
+                consider(set().union(*sets))  # type: ignore[arg-type]
+        if op is c.SUBPATTERN:
+            consider(_required(list(av[3]), first, last))
+        elif op is c.BRANCH:
+            sets = [_required(list(alt), first, last) for alt in av[1]]
+            if all(sets):
+                consider(set().union(*sets))  # type: ignore[arg-type]
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)) and av[0] >= 1:
+            consider(_required(list(av[2]), False, False))
+    flush(run, run_left, right)
+    return best
+
+
+def _left_bounded(seq: list, k: int, left: bool) -> bool:  # type: ignore[type-arg]
+    """Is the text just before seq[k] always a non-word character (or the entry's start)?"""
+    if k == 0:
+        return left
+    prev = seq[k - 1]
+    if not _edge_sep(prev, last=True):
+        return False
+    return _left_bounded(seq, k - 1, left) if _optional(prev) else True
+
+
+def _right_bounded(seq: list, k: int, right: bool) -> bool:  # type: ignore[type-arg]
+    """Is the text just after seq[k] always a non-word character (or the entry's end)?"""
+    if k >= len(seq) - 1:
+        return right
+    nxt = seq[k + 1]
+    if not _edge_sep(nxt, last=False):
+        return False
+    return _right_bounded(seq, k + 1, right) if _optional(nxt) else True
+
+
+def _optional(item: tuple) -> bool:  # type: ignore[type-arg]
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    op, av = item
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+        return av[0] == 0
+    if op is c.BRANCH:
+        return any(not alt for alt in av[1])
+    return False
+
+
+def _edge_sep(item: tuple, last: bool) -> bool:  # type: ignore[type-arg]
+    """Does every way through `item` end (last=True) or start with a non-word character?"""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    op, av = item
+    if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+        return True
+    if op is c.BRANCH:
+        return all(not alt or _edge_sep(list(alt)[-1 if last else 0], last) for alt in av[1])
+    if op is c.SUBPATTERN:
+        inner = list(av[3])
+        return bool(inner) and _edge_sep(inner[-1 if last else 0], last)
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+        inner = list(av[2])
+        return bool(inner) and _edge_sep(inner[-1 if last else 0], last)
+    return _is_sep(item)
+
+
+_COMMON = frozenset(
+    """you your the our and for have has with that this will can are was not been be to of in on it is i we me
+    my a an as if so do at by or any all get got they them their there it's i'm i've i'll we're we've""".split()
+)
+
+
+def _strength(s: set[str]) -> tuple[int, int]:
+    """Rarer, longer words make better anchors (fewer places to look)."""
+    return (min(1 if w in _COMMON else min(len(w) - w.endswith("*"), 6) for w in s), -len(s))
+
+
+def _is_sep(item: tuple) -> bool:  # type: ignore[type-arg]
+    """True when an op can only match a non-word character (or a word boundary)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    op, av = item
+    if op is c.LITERAL:
+        return not (chr(av).isalnum() or chr(av) == "'")
+    if op is c.AT:
+        return av in (c.AT_BOUNDARY,)
+    if op is c.IN:
+        return all(o is c.CATEGORY and a in (c.CATEGORY_SPACE,) or (o is c.LITERAL and not chr(a).isalnum())
+                   for o, a in av)
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+        return all(_is_sep(x) for x in av[2])
+    return False
 
 
 def _lower_source(source: str) -> str:

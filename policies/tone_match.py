@@ -53,7 +53,7 @@ class ToneMatch:
         slang = keep(find(book["slang"], text, doc.body))
         cheery = keep(find(book["cheery"], text, doc.body))
         curt = keep(find(book["curt"], text, doc.content))
-        cheer = len(cheery) + sig.emoji
+        cheer = len(cheery) + sig.emoji + min(2, text.count("!!", doc.body.start, doc.body.end))
 
         if who.is_upset:
             if cheer >= 2 or (cheer >= 1 and slang):
