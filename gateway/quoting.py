@@ -283,12 +283,28 @@ def _is_marker_line(s: str) -> bool:
 
 
 def _strip_quotes(block: list[str]) -> str:
+    """The quoted message with `>` markers removed, cut before the older history it quotes."""
     out = []
-    for line in block:
+    for line in block[:MAX_LINES]:
         if line.strip() in (QUOTE_MARK, RULE_MARK):
             continue
         _, t = _unquote_line(line)
         out.append(t.rstrip())
+    seen_text = False
+    for k in range(min(len(out), SCAN_LINES)):
+        s = out[k].strip()
+        if not s:
+            continue
+        if seen_text and (
+            _is_attribution(out, k) or _header_block(out, k)
+            or _is_marker_line(s.strip("*_ ")) or _HELPDESK.search(s)
+            or ((_UNDERSCORES.match(s) or _TITLED_RULE.match(s)) and _next_is_header(out, k + 1))
+        ):
+            out = out[:k]
+            break
+        seen_text = True
+    while out and _NO_ALNUM.match(out[-1]):
+        out.pop()
     return "\n".join(out).strip("\n")
 
 
@@ -520,11 +536,8 @@ def _split_helpdesk(lines: list[str], i: int) -> Split:
     _, new_body = comments[0]
     if len(comments) == 1:
         return _finish(new_body, [], "", "helpdesk")
-    head, body = comments[1]
-    quoted = list(body)
-    for h, b in comments[2:]:
-        quoted += [""] + h.split("\n") + b
-    return _finish(new_body, quoted, head, "helpdesk")
+    head, body = comments[1]  # the comment being answered; older ones are history
+    return _finish(new_body, list(body), head, "helpdesk")
 
 
 def _blocks(lines: list[str]) -> list[list[str]]:

@@ -515,3 +515,14 @@ def test_helpdesk_notification_plain() -> None:
     assert r.quoted.startswith("This is ridiculous.")
     assert r.customer_name == "Ruth Abernathy"
     assert r.customer_wrote_at == datetime(2026, 11, 3, 9, 12, tzinfo=timezone.utc)
+
+
+def test_quoted_is_only_the_message_being_answered() -> None:
+    body = (
+        f"{NEW}\n\nOn Tue, Nov 3, 2026 at 9:12 AM Ruth <ruth@customer.example> wrote:\n\n"
+        "> Still wrong. This is ridiculous.\n>\n"
+        "> On Mon, Nov 2, 2026 at 4:00 PM Sam Agent <sam@help.example> wrote:\n>\n"
+        "> > We are so sorry, our mistake.\n"
+    )
+    r = parse_message(eml(body))
+    assert r.quoted == "Still wrong. This is ridiculous."
