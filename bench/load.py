@@ -297,18 +297,27 @@ class Sink:
             raise RuntimeError(f"sink died:\n{self.p.tail()}")
         return json.loads(line)
 
-    async def settle(self, quiet: float = 1.5, limit: float = 20.0) -> dict:
-        """Stats once nothing new arrived for `quiet` seconds (notes come late), or after `limit`."""
-        end = time.monotonic() + limit
+    async def settle(self, quiet: float = 4.0, limit: float = 120.0) -> dict:
+        """Stats once nothing new arrived for `quiet` seconds, or after `limit`.
+
+        Coaching notes leave through the gateway's outbox, which polls every
+        2 s and can still be draining when the load ends; `quiet` outlasts a poll.
+        """
+        start = time.monotonic()
         stats = await self.command("stats")
-        still_since = time.monotonic()
-        while time.monotonic() < end:
+        still_since = last_arrival = start
+        quiet_reached = False
+        while time.monotonic() < start + limit:
             await asyncio.sleep(0.25)
             now = await self.command("stats")
             if now["total"] != stats["total"]:
                 stats, still_since = now, time.monotonic()
+                last_arrival = still_since
             elif time.monotonic() - still_since >= quiet:
+                quiet_reached = True
                 break
+        stats["late_s"] = round(last_arrival - start, 1)   # when the last message arrived
+        stats["settled"] = quiet_reached
         return stats
 
 
@@ -464,7 +473,7 @@ async def measure(target: str, args: argparse.Namespace, sink: Sink, sink_port: 
         cpu1 = cpu_seconds(proc.proc.pid)
         if cpu0 is not None and cpu1 is not None:
             res.cpu = cpu1 - cpu0
-        res.sink = await sink.settle()
+        res.sink = await sink.settle(limit=args.settle)
         if proc.proc.returncode is not None:
             res.error_kinds[f"server exited with {proc.proc.returncode}"] += 1
         return res
@@ -524,10 +533,13 @@ def report(results: list[Result], args: argparse.Namespace, samples: list) -> di
         if r.target == "gateway" and r.ok:
             got = s.get("by_intent", {})
             parts = [f"{i} {got.get(i, 0)}/{r.ok_by_intent.get(i, 0)}" for i in INTENTS]
-            print(f"  relayed by intent of the text: {', '.join(parts)}; "
-                  f"{s.get('tact_headers', 0)} relayed with X-Tact-* headers; "
+            tagged = (f"{s['tact_headers']} relayed with X-Tact-* headers; "
+                      if s.get("tact_headers") else "")
+            print(f"  relayed by intent of the text: {', '.join(parts)}; {tagged}"
                   f"{s.get('notes', 0)} coaching notes and {s.get('other', 0)} other messages "
-                  f"reached the sink")
+                  f"reached the sink, the last {s.get('late_s', 0):.1f} s after the load ended"
+                  + ("" if s.get("settled", True) else
+                     f" (STILL ARRIVING when the --settle {args.settle:.0f} s wait ended)"))
     mix = Counter(x.intent for x in samples)
     print("intent mix of the text: " + ", ".join(f"{i} {mix[i] / len(samples):.0%}" for i in INTENTS))
     return out
@@ -565,6 +577,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=900, help="seconds allowed per target's load phase")
     p.add_argument("--message-timeout", type=float, default=60, help="seconds allowed per message")
     p.add_argument("--startup-timeout", type=float, default=30, help="seconds for a server to accept")
+    p.add_argument("--settle", type=float, default=60,
+                   help="seconds to wait after the load for late mail (coaching notes) at the sink")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (configs, logs, store)")
     args = p.parse_args(argv)
