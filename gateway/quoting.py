@@ -332,11 +332,34 @@ def _finish(new: list[str], quoted: list[str], attribution: str, kind: str) -> S
     while keep and _NO_ALNUM.match(keep[-1].replace("\u1427", "")):
         keep.pop()  # trailing rules and decoration ("--", "____", "ᐧ") carry no text
     text = "\n".join(keep)
-    return Split(text.strip("\n").rstrip(), _strip_quotes(quoted), attribution.strip(), kind)
+    raw_quoted = "\n".join(x for x in quoted if x.strip() not in (QUOTE_MARK, RULE_MARK))
+    return Split(text.strip("\n").rstrip(), raw_quoted, attribution.strip(), kind)
 
 
 def split_reply(body: str) -> Split:
     """Split LF-normalised reply text into new text, quoted text and attribution."""
+    s = _split(body)
+    if not s.quoted:
+        return s
+    return Split(s.text, _answered(s.quoted), s.attribution, s.kind)
+
+
+def _answered(raw: str) -> str:
+    """The customer's own words in the quoted message: one level of `>` removed, then the
+    same split applied, so that older history (and what the customer quoted) is left out."""
+    lines = []
+    for line in raw.split("\n")[:MAX_LINES]:
+        m = _QPFX.match(line)
+        if m:
+            line = line[: m.start(1)] + re.sub(r"^>[ \t]?", "", m.group(1)) + line[m.end():]
+        lines.append(line)
+    inner = _split("\n".join(lines))
+    if inner.text.strip():
+        return inner.text
+    return _strip_quotes(lines)
+
+
+def _split(body: str) -> Split:
     if not body:
         return Split("")
     lines = body.split("\n")
