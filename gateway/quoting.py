@@ -408,7 +408,8 @@ def _split(body: str) -> Split:
             # a "____" or "----" rule right above belongs to the quote
             p = _prev_content(lines, start - 1)
             if p >= 0 and (_UNDERSCORES.match(lines[p]) or lines[p].strip() == RULE_MARK
-                           or _RULE_LINE.match(lines[p]) or _TITLED_RULE.match(lines[p])):
+                           or _RULE_LINE.match(lines[p]) or _TITLED_RULE.match(lines[p])
+                           or re.search(r"\S --- .+ ---\s*$", lines[p])):  # Lotus Notes
                 start = p
             attr = "\n".join(_unquote_line(x)[1].strip() for x in lines[i:i + hb])
             return _finish(lines[:start], lines[i + hb:], attr, "header")
