@@ -24,10 +24,12 @@ from tests.shared_corpus import corpus_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The shares reached when this test was written; raise them as the splitter improves.
-MIN_OVERALL_EXACT = 0.80
-MIN_OVERALL_SPEC = 0.90  # exact, or differing only by a kept signature / moved inline quote
-MIN_PER_SOURCE = {"talon": 0.85, "email-reply-parser": 0.80, "email_reply_trimmer": 0.80}
+# The shares reached when this test was written (120/149 exact, 137/149 as Tact's spec
+# reads the oracles); raise them as the splitter improves. mail-parser-reply, measured on
+# the same fixtures (`bench/quoting.py --mail-parser-reply`), reaches 62/149.
+MIN_OVERALL_EXACT = 0.805
+MIN_OVERALL_SPEC = 0.915  # exact, or differing only by a kept signature / moved inline quote
+MIN_PER_SOURCE = {"talon": 0.95, "email-reply-parser": 0.84, "email_reply_trimmer": 0.81}
 
 
 def _bench():
