@@ -5,19 +5,31 @@ customer sounds. Computed once per reply (cached) from `phrases/signals.toml`.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
 from policies.model import PolicyOptions
-from policies.text import Doc, PhraseBook, Span, analyse, customer_text
+from policies.text import Doc, Matcher, PhraseBook, Span, analyse, customer_text
 
 _BOOK = PhraseBook("signals", extend="")
 P = _BOOK.for_options(PolicyOptions())
 
 _SINGLE_NL = re.compile(r"(?<!\n)\n(?!\n)")
-EMOJI = re.compile(
-    "[\U0001F300-\U0001FAFF\U00002600-\U000027BF\U0001F000-\U0001F2FF]|(?<![\\w:])[:;]-?[)D(P](?![\\w])|\\^_\\^|<3"
-)
+_PICTO = re.compile("[\U0001F300-\U0001FAFF\U00002600-\U000027BF\U0001F000-\U0001F2FF]")
+_SMILEY = re.compile(r"[:;]-?[)D(P]|\^_\^|<3")
+
+
+def count_emoji(text: str, start: int = 0, end: int | None = None) -> int:
+    """Pictographs plus typed smileys such as :) ;-) <3 (not inside words or times)."""
+    end = len(text) if end is None else end
+    n = 0 if text.isascii() else len(_PICTO.findall(text, start, end))
+    for m in _SMILEY.finditer(text, start, end):
+        before = text[m.start() - 1] if m.start() > 0 else " "
+        after = text[m.end()] if m.end() < len(text) else " "
+        if not (before.isalnum() or before == ":") and not after.isalnum():
+            n += 1
+    return n
 _FUTURE = re.compile(r"\b(?:will|'ll|shall|should|going to|expect|within|by)\b", re.IGNORECASE)
 _CAPS = re.compile(r"(?<![\w-])[A-Z]{3,}(?![\w-])")
 _SHOUTED_SHORT = frozenset("NOT NOW ALL ANY YET TWO WHY HOW YOU OUR DAY BUT AND THE ONE TEN SIX OFF OUT WAY".split())
@@ -50,11 +62,17 @@ def flat(text: str) -> str:
     return low
 
 
-def find(pattern: re.Pattern[str] | None, text: str, span: Span) -> list[re.Match[str]]:
+def find(pattern: Matcher | None, text: str, span: Span) -> list[re.Match[str]]:
     """Matches of `pattern` in the flat copy of `text` within `span`."""
     if pattern is None or span.end <= span.start:
         return []
-    return list(pattern.finditer(flat(text), span.start, span.end))
+    return list(_find(pattern, flat(text), span.start, span.end))
+
+
+@lru_cache(maxsize=4096)
+def _find(pattern: Matcher, text: str, start: int, end: int) -> tuple[re.Match[str], ...]:
+    """Several policies look for the same family in the same text: match once."""
+    return tuple(pattern.finditer(text, start, end))
 
 
 def overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
@@ -98,14 +116,14 @@ def reply_signals(text: str) -> ReplySignals:
             actions.append((m.start(), m.end()))
     return ReplySignals(
         doc, tuple(apologies), tuple(waits), tuple(empathy), tuple(sorted(actions)),
-        len(EMOJI.findall(text, doc.body.start, doc.body.end)),
+        count_emoji(text, doc.body.start, doc.body.end),
     )
 
 
 def _sentence_of(doc: Doc, pos: int) -> Span | None:
-    for s in doc.sentences:
-        if s.start <= pos < s.end:
-            return s
+    k = bisect_right([s.start for s in doc.sentences], pos) - 1
+    if k >= 0 and doc.sentences[k].start <= pos < doc.sentences[k].end:
+        return doc.sentences[k]
     return None
 
 
@@ -139,7 +157,7 @@ def customer(quoted: str) -> Customer | None:
         return None
     flat_text = flat(text)
     casual = sum(1 for _ in P["casual"].finditer(flat_text)) if P["casual"] else 0
-    casual += min(2, len(EMOJI.findall(text)))
+    casual += min(2, count_emoji(text))
     if re.search(r"\sx+\s*\Z", text):  # a kiss at the end
         casual += 1
     starts = _ANY_START.findall(text)

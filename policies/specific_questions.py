@@ -4,13 +4,14 @@ and the customer's direct questions left unanswered (warn)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import ClassVar
 
 from policies.base import register
 from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
 from policies.signals import P as SIGNALS
 from policies.signals import customer, find, flat, overlaps, reply_signals
-from policies.text import Doc, PhraseBook, analyse, anchor, make_finding, removed, sentence_at, squash
+from policies.text import Doc, PhraseBook, analyse, word_index, anchor, make_finding, removed, sentence_at, squash
 
 BOOK = PhraseBook("specific_questions", extend="vague")
 
@@ -35,6 +36,7 @@ _IRREGULAR = {
 }
 
 
+@lru_cache(maxsize=20000)
 def stem(word: str) -> str:
     word = word.strip("'").replace("'s", "")
     word = _IRREGULAR.get(word, word)
@@ -53,6 +55,12 @@ def keywords(text: str) -> set[str]:
             continue
         out.add(stem(tok))
     return out
+
+
+@lru_cache(maxsize=512)
+def _reply_keywords(text: str) -> frozenset[str]:
+    words = word_index(flat(text))[0]
+    return frozenset(stem(w) for w in words if w not in _STOP and (len(w) >= 3 or w.isdigit()))
 
 
 def specific_asks(doc: Doc, text: str) -> bool:
@@ -133,7 +141,7 @@ class SpecificQuestions:
         if who is None or not who.questions:
             return []
         sig = reply_signals(reply.text)
-        answer = keywords(doc.content.text)
+        answer = _reply_keywords(reply.text)
         reply_text = flat(reply.text)[doc.content.start:doc.content.end]
         asked = [(q, keywords(q)) for q in who.questions]
         out = []

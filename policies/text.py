@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -86,11 +87,12 @@ class Matcher:
         todo: dict[int, set[int]] = {}
         hits = [(w, self.by_word[w]) for w in self.words.intersection(index)]
         if self.prefixes:
-            for token in index:
-                if token.startswith(self.prefixes):
-                    for p in self.prefixes:
-                        if token.startswith(p):
-                            hits.append((token, self.by_word[p + "*"]))
+            words = sorted_words(text)
+            for p in self.prefixes:
+                k = bisect_left(words, p)
+                while k < len(words) and words[k].startswith(p):
+                    hits.append((words[k], self.by_word[p + "*"]))
+                    k += 1
         for word, entries in hits:
             for wid in index[word]:
                 todo.setdefault(wid, set()).update(entries)
@@ -108,7 +110,7 @@ class Matcher:
         return hits[0] if hits else None
 
 
-_TOKEN = re.compile(r"[a-z0-9']+")
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
 
 _BOUNDARY = re.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n")
@@ -123,20 +125,21 @@ def word_index(text: str) -> tuple[dict[str, list[int]], list[int]]:
     """
     bounds = [0] + [m.start() for m in _BOUNDARY.finditer(text)] + [len(text)]
     index: dict[str, list[int]] = {}
-    wid = 0
-    nb = len(bounds)
-    for m in _TOKEN.finditer(text):
-        start = m.start()
-        while wid + 1 < nb - 1 and bounds[wid + 1] <= start:
-            wid += 1
-        w = m.group(0).strip("'")
-        if w:
+    findall = _TOKEN.findall
+    for wid in range(len(bounds) - 1):
+        for w in set(findall(text, bounds[wid], bounds[wid + 1])):
             ids = index.get(w)
             if ids is None:
                 index[w] = [wid]
-            elif ids[-1] != wid:
+            else:
                 ids.append(wid)
     return index, bounds
+
+
+@lru_cache(maxsize=1024)
+def sorted_words(text: str) -> list[str]:
+    """The text's distinct words in order, for prefix look-ups."""
+    return sorted(word_index(text)[0])
 
 
 _SPLIT = re.compile(r"[^a-z0-9']+")
@@ -393,7 +396,7 @@ _GREETING = re.compile(
     re.IGNORECASE,
 )
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
-_SENT_END = re.compile(r"(?<=[.!?])[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[A-Z0-9À-Ý])|(?<=[.!?])[\"'’”)\]]*\s*\n")
+_SENT_END = re.compile(r"([.!?]+[\"'’”)\]]*)(?:\s+(?=[\"'‘“(\[]?[A-Z0-9À-Ý])|[ \t]*\n)")
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|Mr|Mrs|Ms|Dr|St|vs|etc|approx|no|Nr|Jr|Sr)\.)$", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-zÀ-ÿ']+")
 
@@ -503,9 +506,10 @@ def split_sentences(text: str, start: int, end: int) -> Iterable[Span]:
     for ps, pe in _units(text, start, end):
         pos = ps
         for m in _SENT_END.finditer(text, ps, pe):
-            if _ABBREV.search(text, max(ps, m.start() - 8), m.start()):
+            stop = m.end(1)
+            if _ABBREV.search(text, max(ps, stop - 8), stop):
                 continue
-            s = _trimmed(text, pos, m.start())
+            s = _trimmed(text, pos, stop)
             if s:
                 yield s
             pos = m.end()
