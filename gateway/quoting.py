@@ -3,8 +3,9 @@
 Pure functions, no I/O. `split_reply` takes LF-normalised text (HTML already
 reduced by `gateway.message`, which marks HTML quote containers with
 `QUOTE_MARK` lines and `<hr>` with `RULE_MARK` lines) and returns a `Split`:
-the new text (signature kept), the quoted text (`>` markers removed) and the
-attribution line or header block it found. `parse_attribution_date` reads the
+the new text (signature kept; inline `>` quotes moved out), the quoted text
+(the answered message's own words, `>` markers removed, older history cut) and
+the attribution line or header block it found. `parse_attribution_date` reads the
 date out of an attribution in English, German, French, Spanish (and a few
 other languages' month names), without dateutil/dateparser.
 """
@@ -27,7 +28,9 @@ class Split:
     text: str
     quoted: str = ""
     attribution: str = ""  # attribution line(s) or quoted header block, unquoted
-    kind: str = ""  # which rule split: attribution, header, marker, helpdesk, html, quote, ""
+    # which rule split: attribution, header, marker (helpdesk line), helpdesk (notification
+    # layout), html (quote container), interleaved, mobile, quote (bare `>` lines), "" (none)
+    kind: str = ""
 
 
 # --------------------------------------------------------------------------- rules
