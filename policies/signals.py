@@ -178,9 +178,27 @@ def customer(quoted: str) -> Customer | None:
     upset += min(2, len(caps))
     upset += min(2, len(_PUNCT_UPSET.findall(text)))
     questions = tuple(
-        text[m.start():m.end()].strip() for m in _QUESTION.finditer(flat_text) if len(m.group(0).strip()) > 1
+        part for m in _QUESTION.finditer(flat_text) for part in _split_question(text[m.start():m.end()])
     )
     return Customer(text, register, casual, formal, upset, questions)
+
+
+_COMPOUND = re.compile(
+    r"(?:,|;)?\s+(?:and|also|plus)\s+(?=(?:can|could|is|are|do|does|did|will|would|what|how|when|where|why|which|who|should)\b)",
+    re.IGNORECASE,
+)
+_PREAMBLE = re.compile(r"^(?:.{0,40}:\s+|(?:also|and|plus|so|ok|okay|hi|hello|hey)\b[,!]?\s+)+", re.IGNORECASE)
+
+
+def _split_question(q: str) -> list[str]:
+    """One customer question per item: "how often …, and can I …?" is two."""
+    parts = [p.strip() for p in _COMPOUND.split(" ".join(q.split())) if p.strip()]
+    out = []
+    for p in parts:
+        p = _PREAMBLE.sub("", p).strip()
+        if len(p) > 1:
+            out.append(p if p.endswith("?") else p + "?")
+    return out
 
 
 def content_words(s: str) -> list[str]:

@@ -24,7 +24,7 @@ _STOP = frozenset(
     anything something everything nothing someone anyone thing things lot bit quick question questions
     hello dear regards best cheers kind mine yours ours let lets help idea ideas now right well okay ok""".split()
 )
-_TOKEN = re.compile(r"[a-z0-9][a-z0-9'%-]*")
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 _SUFFIXES = ("ments", "ment", "ings", "ing", "ied", "ies", "ed", "es", "s", "ly")
 
 
@@ -159,7 +159,7 @@ class SpecificQuestions:
             elif _search("next_step_question", flat(q)):
                 if sig.actions:
                     continue
-            elif not distinctive:
+            elif not distinctive or len(asked) == 1 and sig.actions:
                 continue
             out.append(squash(q))
         return out
@@ -171,5 +171,5 @@ def _search(family: str, text: str) -> bool:
 
 
 def _topic(question: str) -> str:
-    words = [w for w in re.findall(r"[\w'-]+", question) if w.lower() not in _STOP]
-    return " ".join(words[:5]) or squash(question)
+    q = squash(question).rstrip("?")
+    return q if len(q) <= 60 else q[:57].rsplit(" ", 1)[0] + "…"
