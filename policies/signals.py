@@ -176,7 +176,7 @@ def customer(quoted: str) -> Customer | None:
     upset = sum(1 for _ in P["upset"].finditer(flat_text)) if P["upset"] else 0
     caps = [w for w in _CAPS.findall(text) if w not in _ACRONYMS and (len(w) >= 4 or w in _SHOUTED_SHORT)]
     upset += min(2, len(caps))
-    upset += min(2, len(_PUNCT_UPSET.findall(text)))
+    upset += min(1, len(_PUNCT_UPSET.findall(text)))  # "!!" alone is as often glee as anger
     questions = tuple(
         part for m in _QUESTION.finditer(flat_text) for part in _split_question(text[m.start():m.end()])
     )
