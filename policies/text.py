@@ -357,11 +357,11 @@ def _plain(source: str) -> str:
 
 
 def removed(excerpt: str, options: PolicyOptions) -> bool:
-    """True when a team removed exactly this wording."""
+    """True when the excerpt contains wording the team removed (whole words, any case)."""
     if not options.remove_phrases:
         return False
-    plain = _plain(excerpt)
-    return any(_plain(r) == plain for r in options.remove_phrases)
+    plain = f" {_plain(excerpt)} "
+    return any(f" {_plain(r)} " in plain for r in options.remove_phrases if _plain(r))
 
 
 def threshold(options: PolicyOptions, key: str, default: float) -> float:
