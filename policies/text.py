@@ -103,7 +103,12 @@ class Matcher:
             for i in indices:
                 for m in self.entries[i].finditer(text, ws, we):
                     found.setdefault(m.span(), m)
-        return [found[k] for k in sorted(found)]
+        kept: list[re.Match[str]] = []
+        for k in sorted(found, key=lambda span: (span[0], -span[1])):
+            if kept and k[1] <= kept[-1].end():
+                continue  # inside a longer match of another entry
+            kept.append(found[k])
+        return kept
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
         hits = self.finditer(text, pos, endpos)
