@@ -34,9 +34,9 @@ class Ownership:
         book = BOOK.for_options(options)
         text = reply.text
         owned = find(book["owned"], text, doc.content)
-        owned_sentences = {sentence_at(doc, m.start()).start for m in owned}
-        future_owned = [m for m in owned if not re.match(r"I(?:'ve| have)? (?:asked|contacted|spoken|called|emailed|messaged|chased|escalated|booked|arranged|passed|forwarded|sent|raised|handed)", m.group(0), re.I)]
+        future_owned = [m for m in owned if not re.match(r"i(?:'ve| have)? (?:asked|contacted|spoken|called|emailed|messaged|chased|escalated|booked|arranged|passed|forwarded|sent|raised|handed)", m.group(0))]
         handoffs = [m for m in owned if m not in future_owned]
+        owned_sentences = {sentence_at(doc, m.start()).start for m in future_owned}
         deflect = [m for m in find(book["deflect"], text, doc.content) if not removed(m.group(0), options)]
         elsewhere = [m for m in find(book["elsewhere"], text, doc.content) if not removed(m.group(0), options)]
 

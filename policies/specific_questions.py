@@ -151,7 +151,8 @@ class SpecificQuestions:
             hits = len(distinctive & answer)
             if hits:
                 continue
-            if len(asked) == 1 and _search("answer", reply_text):
+            if len(asked) == 1 and (_search("answer", reply_text)
+                                    or sig.actions and len(keywords(who.text) & answer) >= 2):
                 continue
             if _search("cause_question", flat(q)):
                 if _search("explanation", reply_text):
