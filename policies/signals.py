@@ -44,6 +44,7 @@ _IMPERATIVES = frozenset(
     update check visit follow press hold turn unplug plug disconnect reconnect reauthorize reauthorise refresh
     copy paste type add remove leave keep open head navigate drag scroll forward call ring email text""".split()
 )
+_FIRST_WORD = re.compile(r"[A-Za-z]+")
 _STEP = re.compile(r"\s*(?:\d{1,2}[.)]|[-*•])\s+\w")
 _PUNCT_UPSET = re.compile(r"[!?]{2,}|\?!|!\?")
 _WORDS = re.compile(r"[A-Za-zÀ-ÿ']+")
@@ -96,8 +97,13 @@ class ReplySignals:
 def reply_signals(text: str) -> ReplySignals:
     doc = analyse(text)
     area = doc.content
+    starts = [s.start for s in doc.sentences]
     waits = [(m.start(), m.end()) for m in find(P["wait_ack"], text, area)]
-    wait_sentences = [(s.start, s.end) for s in doc.sentences if overlaps((s.start, s.end), waits)]
+    wait_sentences = []
+    for w in waits:
+        s = _sentence_of(doc, w[0], starts)
+        if s is not None:
+            wait_sentences.append((s.start, s.end))
     apologies = [(m.start(), m.end()) for m in find(P["apology"], text, area)]
     empathy = [
         (m.start(), m.end())
@@ -107,11 +113,11 @@ def reply_signals(text: str) -> ReplySignals:
     actions = [(m.start(), m.end()) for m in find(P["action"], text, area)]
     actions += [(m.start(), m.end()) for m in find(P["instruction"], text, area)]
     for s in doc.sentences:  # imperatives, list steps and menu paths the customer can follow
-        first = s.text.split(None, 1)[0].lower().strip(",:") if s.text.strip() else ""
-        if first in _IMPERATIVES or _STEP.match(s.text) or " > " in s.text:
+        m = _FIRST_WORD.match(s.text)
+        if (m and m.group(0).lower() in _IMPERATIVES) or _STEP.match(s.text) or " > " in s.text:
             actions.append((s.start, s.end))
     for m in find(P["timeline"], text, area):
-        sentence = _sentence_of(doc, m.start())
+        sentence = _sentence_of(doc, m.start(), starts)
         if sentence and _FUTURE.search(flat(text), sentence.start, sentence.end):
             actions.append((m.start(), m.end()))
     return ReplySignals(
@@ -120,8 +126,8 @@ def reply_signals(text: str) -> ReplySignals:
     )
 
 
-def _sentence_of(doc: Doc, pos: int) -> Span | None:
-    k = bisect_right([s.start for s in doc.sentences], pos) - 1
+def _sentence_of(doc: Doc, pos: int, starts: list[int]) -> Span | None:
+    k = bisect_right(starts, pos) - 1
     if k >= 0 and doc.sentences[k].start <= pos < doc.sentences[k].end:
         return doc.sentences[k]
     return None

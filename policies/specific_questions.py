@@ -11,7 +11,7 @@ from policies.base import register
 from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
 from policies.signals import P as SIGNALS
 from policies.signals import customer, find, flat, overlaps, reply_signals
-from policies.text import Doc, PhraseBook, analyse, word_index, anchor, make_finding, removed, sentence_at, squash
+from policies.text import Doc, PhraseBook, all_words, analyse, anchor, make_finding, removed, sentence_at, squash
 
 BOOK = PhraseBook("specific_questions", extend="vague")
 
@@ -59,7 +59,7 @@ def keywords(text: str) -> set[str]:
 
 @lru_cache(maxsize=512)
 def _reply_keywords(text: str) -> frozenset[str]:
-    words = word_index(flat(text))[0]
+    words = all_words(flat(text))
     return frozenset(stem(w) for w in words if w not in _STOP and (len(w) >= 3 or w.isdigit()))
 
 

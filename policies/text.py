@@ -75,6 +75,7 @@ class Matcher:
                 unanchored.append(part)
         self.words = frozenset(w for w in self.by_word if not w.endswith("*"))
         self.prefixes = tuple(w[:-1] for w in self.by_word if w.endswith("*"))
+        _register_vocabulary(self.words, self.prefixes)
         self.unanchored = _bounded(unanchored) if unanchored else None
 
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[re.Match[str]]:
@@ -83,11 +84,14 @@ class Matcher:
         if self.unanchored is not None:
             for m in self.unanchored.finditer(text, pos, end):
                 found[m.span()] = m
-        index, bounds = word_index(text)
+        index, bounds = word_index(text, _VOCAB_VERSION[0])
         todo: dict[int, set[int]] = {}
-        hits = [(w, self.by_word[w]) for w in self.words.intersection(index)]
+        if len(self.words) < len(index):
+            hits = [(w, self.by_word[w]) for w in self.words if w in index]
+        else:
+            hits = [(w, self.by_word[w]) for w in index if w in self.words]
         if self.prefixes:
-            words = sorted_words(text)
+            words = sorted_words(text, _VOCAB_VERSION[0])
             for p in self.prefixes:
                 k = bisect_left(words, p)
                 while k < len(words) and words[k].startswith(p):
@@ -121,18 +125,45 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 _BOUNDARY = re.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n")
 
 
+_VOCAB: set[str] = set()
+_PREFIXES: list[str] = []
+_VOCAB_VERSION = [0]
+
+
+def _register_vocabulary(words: frozenset[str], prefixes: tuple[str, ...]) -> None:
+    """Every anchor word any matcher looks for; the word index keeps only these."""
+    new_words = words - _VOCAB
+    new_prefixes = [p for p in prefixes if p not in _PREFIXES]
+    if new_words or new_prefixes:
+        _VOCAB.update(new_words)
+        _PREFIXES.extend(new_prefixes)
+        _VOCAB_VERSION[0] += 1
+
+
 @lru_cache(maxsize=1024)
-def word_index(text: str) -> tuple[dict[str, list[int]], list[int]]:
-    """Which sentence-ish windows each lower-case word of `text` occurs in.
+def all_words(text: str) -> frozenset[str]:
+    """The distinct lower-case words of `text`."""
+    return frozenset(_TOKEN.findall(text))
+
+
+@lru_cache(maxsize=1024)
+def word_index(text: str, version: int = 0) -> tuple[dict[str, list[int]], list[int]]:
+    """Which sentence-ish windows each anchor word of `text` occurs in.
 
     Returns (word → window ids, window starts); window k is
     text[starts[k]:starts[k + 1] + 1] (a sentence, line or paragraph).
+    `version` changes whenever matchers register new anchor words.
     """
+    words = all_words(text)
+    wanted = words & _VOCAB
+    if _PREFIXES:
+        prefixes = tuple(_PREFIXES)
+        wanted |= {w for w in words if w.startswith(prefixes)}
     bounds = [0] + [m.start() for m in _BOUNDARY.finditer(text)] + [len(text)]
     index: dict[str, list[int]] = {}
     findall = _TOKEN.findall
     for wid in range(len(bounds) - 1):
-        for w in set(findall(text, bounds[wid], bounds[wid + 1])):
+        for w in wanted.intersection(findall(text, bounds[wid], bounds[wid + 1])):
             ids = index.get(w)
             if ids is None:
                 index[w] = [wid]
@@ -142,9 +173,9 @@ def word_index(text: str) -> tuple[dict[str, list[int]], list[int]]:
 
 
 @lru_cache(maxsize=1024)
-def sorted_words(text: str) -> list[str]:
-    """The text's distinct words in order, for prefix look-ups."""
-    return sorted(word_index(text)[0])
+def sorted_words(text: str, version: int = 0) -> list[str]:
+    """The text's distinct indexed words in order, for prefix look-ups."""
+    return sorted(word_index(text, version)[0])
 
 
 _SPLIT = re.compile(r"[^a-z0-9']+")
