@@ -16,6 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -41,10 +44,21 @@ CHECK_TIMEOUT = 30.0
 _worker_settings: Settings | None = None
 
 
-def _init_worker(settings: Settings) -> None:
+def _init_worker(settings: Settings, parent_pid: int | None = None) -> None:
     global _worker_settings
     _worker_settings = settings
     import policies  # noqa: F401  (load and compile every policy once per worker)
+
+    if parent_pid is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True,
+                         name="tact-parent-watch").start()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """A worker never outlives the gateway (a killed parent does not stop a pool's workers)."""
+    while os.getppid() == parent_pid:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _check_in_worker(raw: bytes, sender: str, recipients: tuple[str, ...],
@@ -74,7 +88,7 @@ class Checker:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(self.settings,),
+            initargs=(self.settings, os.getpid()),
         )
         loop = asyncio.get_running_loop()
         # Start every worker now, so the first messages do not wait for imports.
