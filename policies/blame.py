@@ -14,6 +14,34 @@ BOOK = PhraseBook("blame", extend="phrases")
 
 # "we charged you incorrectly" is our fault, not the customer's.
 _OUR_DOING = re.compile(r"\b(?:we|I|they|it|has|have|had|was|were|been|our \w+)\s+\w+\s*$", re.IGNORECASE)
+# "it's not your fault", "this wasn't user error": negated blame is reassurance.
+_NEGATED = re.compile(r"(?:\bnot|n't|\bnever|\bno)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+# "we should have paid closer attention": the writer taking the blame.
+_FIRST_PERSON = re.compile(r"\b(?:we|i|i'm|i've|we've|we're|our|us)\b[^.;!?]*$", re.IGNORECASE)
+_APOLOGY = re.compile(r"\b(?:sorry|apologi[sz]e|apologies)\b", re.IGNORECASE)
+_WRITER = re.compile(r"\b(?:we|i|i'm|i've|i'll|we've|we're|we'll|our|us)\b", re.IGNORECASE)
+# Words that only blame when aimed at the customer.
+_WEAK = re.compile(
+    r"^(?:obviously|clearly|evidently|(?:a |very |a very )?common (?:mistake|error)|(?:user|operator|customer|human) error|"
+    r"for the \w+ time|before \w+|(?:pay|paid|paying) (?:closer|more) attention)",
+    re.IGNORECASE,
+)
+
+
+def _aimed_at_customer(text: str, start: int, end: int, sentence_start: int, sentence_text: str) -> bool:
+    """Screen out reassurance, self-criticism and apologies that reuse blaming words."""
+    before = text[max(sentence_start, start - 40):start]
+    excerpt = text[start:end]
+    if _NEGATED.search(before):
+        return False
+    if not excerpt.lower().startswith(("you", "if you", "had you", "because you", "since you", "as you")) \
+            and _FIRST_PERSON.search(before):
+        return False
+    if _APOLOGY.search(sentence_text) and "feel that way" not in excerpt.lower():
+        return False
+    if _WEAK.match(excerpt) and _WRITER.search(sentence_text):
+        return False
+    return True
 _LEADING = re.compile(r"^\s*(?:and|but|so|also|anyway|however)?,?\s*", re.IGNORECASE)
 
 
@@ -47,7 +75,8 @@ class Blame:
             if removed(excerpt, options):
                 continue
             sentence = sentence_at(doc, m.start())
-            if sentence.start in seen:
+            if sentence.start in seen or not _aimed_at_customer(reply.text, m.start(), m.end(),
+                                                                 sentence.start, sentence.text):
                 continue
             seen.add(sentence.start)
             rewrite = neutral_rewrite(squash(sentence.text), squash(excerpt))

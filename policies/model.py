@@ -45,6 +45,9 @@ class Reply:
     customer_wrote_at: datetime | None = None
     replied_at: datetime | None = None
     message_id: str | None = None
+    # The trailing signature block as written ("-- " block, "Sent from my iPhone", list footer;
+    # "" if none). Its personal part ends `text`; machine-added lines are left out of `text`.
+    signature: str = ""
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,8 @@ def specific_asks(doc: Doc, text: str) -> bool:
 
 
 _NO_OPTIONS = PolicyOptions()
+_ENDS_QUESTION = re.compile(r"\?[^\w]*$")
+_CATCH_ALL = re.compile(r"(?:any|anything|is there|what)\b", re.IGNORECASE)
 
 _ASK_FOR = (
     (re.compile(r"\berror|code\b|message", re.I), "the exact wording of the error (or a screenshot of it)"),
@@ -112,6 +114,8 @@ class SpecificQuestions:
                 sentence = sentence_at(doc, m.start())
                 if sentence.start in seen or removed(excerpt, options):
                     continue
+                if family == "vague" and _CATCH_ALL.match(excerpt) and not _ENDS_QUESTION.search(sentence.text):
+                    continue  # "If you have any other questions, reply here" is a close, not a question
                 seen.add(sentence.start)
                 if family == "vague":
                     message = (f'"{squash(excerpt)}" is a catch-all; the customer has to guess what you need, '

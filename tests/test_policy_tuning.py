@@ -31,16 +31,13 @@ def test_added_phrase_changes_the_verdict_for_that_team_only() -> None:
 
 
 def test_removed_phrase_is_no_longer_flagged() -> None:
-    relaxed = team("relaxed", ownership=PolicyOptions(remove_phrases=(
-        "(?:has|have|'s) (?:now |already |just )?been (?:forwarded|passed(?: on| over| along)?|referred|escalated|handed (?:over|on)|transferred) (?:on |over |along )?to (?!you\\b|your\\b|me\\b)\\w+",
-        "(?:has|have|'s|was|were|is|are) (?:now |already |just )?(?:been )?(?:\\w+ and )?(?:forwarded|passed(?: on| over| along)?|referred|escalated|handed (?:over|on)|transferred|assigned|sent(?: over| on)?|raised|logged|reported|flagged|submitted) (?:on |over |along )?to (?!you\\b|your\\b)(?:the |our |a |an |that )?(?:[\\w&-]+ ){0,3}?(?:team|department|dept|group|colleagues|people|folks|crew|specialists|experts|engineers|technicians|billing|claims|finance|accounts|depot|office|desk|unit|partner|provider|property|manager|supervisor)s?",
-    )))
+    relaxed = team("relaxed", ownership=PolicyOptions(remove_phrases=("forwarded to the relevant department",)))
     assert evaluate(HANDOFF, TeamPolicy()).action is Action.ANNOTATE
     assert evaluate(HANDOFF, relaxed).action is Action.PASS
 
 
 def test_removing_a_plain_phrase_by_its_wording() -> None:
-    reply = Reply(text="Hi Ana,\n\nObviously that was annoying; I've fixed the export and re-sent it.\n\nSam")
+    reply = Reply(text="Hi Ana,\n\nObviously the export needs a date range first. It's fixed and re-sent now.\n\nSam")
     assert evaluate(reply, TeamPolicy()).action is Action.HOLD
     assert evaluate(reply, team("t", blame=PolicyOptions(remove_phrases=("obviously",)))).action is Action.PASS
 
