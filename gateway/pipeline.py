@@ -23,6 +23,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timezone
 from email.message import Message
 
@@ -83,26 +84,38 @@ class Checker:
     async def start(self) -> None:
         if self.workers <= 0:
             return
+        self._pool = self._new_pool()
+        loop = asyncio.get_running_loop()
+        # Start every worker now, so the first messages do not wait for imports.
+        await asyncio.gather(*(loop.run_in_executor(self._pool, _ready) for _ in range(self.workers)))
+
+    def _new_pool(self) -> ProcessPoolExecutor:
         # spawn, not fork: forking a process that runs an event loop and threads is unsafe.
-        self._pool = ProcessPoolExecutor(
+        return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
             initargs=(self.settings, os.getpid()),
         )
-        loop = asyncio.get_running_loop()
-        # Start every worker now, so the first messages do not wait for imports.
-        await asyncio.gather(*(loop.run_in_executor(self._pool, _ready) for _ in range(self.workers)))
 
     async def check(self, raw: bytes, *, sender: str, recipients: tuple[str, ...],
                     received_at: datetime) -> Checked:
         if self._pool is None:
-            call = asyncio.to_thread(check_message, raw, self.settings, sender=sender,
-                                     recipients=recipients, received_at=received_at)
-        else:
-            call = asyncio.get_running_loop().run_in_executor(
-                self._pool, _check_in_worker, raw, sender, recipients, received_at)
-        return await asyncio.wait_for(call, CHECK_TIMEOUT)
+            return await asyncio.wait_for(
+                asyncio.to_thread(check_message, raw, self.settings, sender=sender,
+                                  recipients=recipients, received_at=received_at), CHECK_TIMEOUT)
+        pool = self._pool
+        try:
+            return await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(
+                pool, _check_in_worker, raw, sender, recipients, received_at), CHECK_TIMEOUT)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): replace the pool for the next
+            # messages; this one fails open like any checking failure.
+            if self._pool is pool:
+                log.error("a checking worker died; starting a new pool")
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+            raise
 
     def close(self) -> None:
         if self._pool is not None:

@@ -191,6 +191,11 @@ class SMTPRelay:
         )
         try:
             await client.connect()
+            if client.is_ehlo_or_helo_needed:  # learn the extensions before MAIL
+                try:
+                    await client.ehlo()
+                except aiosmtplib.SMTPHeloError:
+                    await client.helo()
         except aiosmtplib.SMTPAuthenticationError as exc:
             _discard(client)
             log.error("upstream %s refused our login: %s", self.upstream, exc)
@@ -208,6 +213,9 @@ class SMTPRelay:
         options = [o for o in mail_options
                    if o.split("=")[0] in _PASSED_OPTIONS
                    and client.supports_extension(_PASSED_OPTIONS[o.split("=")[0]])]
+        if not all(a.isascii() for a in (sender, *rcpt_tos)) and "SMTPUTF8" not in options:
+            raise RelayError("550 5.6.7 The next hop does not accept non-ASCII addresses (SMTPUTF8)",
+                             permanent=True)
         try:
             await client.mail(sender, options=options, encoding=_encoding(options))
         except aiosmtplib.SMTPSenderRefused as exc:

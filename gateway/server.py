@@ -70,6 +70,9 @@ class Gateway:
         except (OSError, ssl.SSLError) as exc:
             raise StartupError(f"cannot load the TLS certificate/key "
                                f"({self.settings.gateway.tls_cert}): {exc}") from exc
+        if self.settings.gateway.users and context is None:
+            log.warning("tact: [gateway] users are set but tls_cert is not: AUTH is offered only "
+                        "after STARTTLS, so nobody can log in")
         try:
             await asyncio.to_thread(self.store.create)
         except Exception as exc:

@@ -169,3 +169,13 @@ def test_maildir_upstream_writes_the_message(start_gateway: Callable[..., Runnin
     assert len(keys) == 1
     with mailbox.Maildir(box, factory=None).get_file(keys[0]) as f:
         assert f.read() == data
+
+
+def test_internationalised_addresses_pass_with_smtputf8(gateway: RunningGateway, sink: Sink,
+                                                        marker_policy) -> None:
+    data = make_message()
+    with smtplib.SMTP("127.0.0.1", gateway.port, timeout=20) as client:
+        client.sendmail("agent@support.test", ["kundé@example.test"], data,
+                        mail_options=["SMTPUTF8"])
+    got = sink.wait_for(lambda m: True)
+    assert got.rcpt_tos == ["kundé@example.test"] and got.data == data

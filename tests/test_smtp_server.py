@@ -23,7 +23,25 @@ def test_checking_in_a_process_pool(sink: Sink, start_gateway: Callable[..., Run
     with smtplib.SMTP("127.0.0.1", g.port, timeout=20) as client:
         for _ in range(3):
             client.sendmail("agent@support.test", ["customer@example.test"], data)
-    assert [m.data for m in sink.originals()] == [data] * 3
+    # Whatever the real policies decide, all three were checked in the pool and are safe.
+    assert len(sink.originals()) + len(g.store.list_held()) == 3
+    assert g.gateway.checker._pool is not None
+
+
+def test_a_dead_checking_worker_fails_open_and_is_replaced(
+        sink: Sink, start_gateway: Callable[..., RunningGateway]) -> None:
+    g = start_gateway(f"smtp://127.0.0.1:{sink.port}", check_workers=1)
+    pool = g.gateway.checker._pool
+    for process in list(pool._processes.values()):
+        process.kill()
+        process.join(5)
+    data = make_message()
+    with smtplib.SMTP("127.0.0.1", g.port, timeout=20) as client:
+        client.sendmail("agent@support.test", ["customer@example.test"], data)
+        assert sink.wait_for(lambda m: True).data == data  # failed open
+        assert g.gateway.checker._pool is not pool
+        client.sendmail("agent@support.test", ["customer@example.test"], data)
+    assert len(sink.originals()) + len(g.store.list_held()) == 2
 
 
 def start_serve(tmp_path: Path, listen: str, upstream: str) -> subprocess.Popen[str]:
