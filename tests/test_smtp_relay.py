@@ -179,3 +179,32 @@ def test_internationalised_addresses_pass_with_smtputf8(gateway: RunningGateway,
                         mail_options=["SMTPUTF8"])
     got = sink.wait_for(lambda m: True)
     assert got.rcpt_tos == ["kundé@example.test"] and got.data == data
+
+
+def test_concurrent_clients_share_the_upstream_pool(gateway: RunningGateway, sink: Sink,
+                                                    marker_policy) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def client(n: int) -> None:
+        with smtplib.SMTP("127.0.0.1", gateway.port, timeout=20) as c:
+            for i in range(5):
+                c.sendmail(AGENT, [CUSTOMER], make_message(f"message {n}-{i}"))
+
+    with ThreadPoolExecutor(10) as pool:
+        list(pool.map(client, range(10)))
+    assert len(sink.originals()) == 50
+    assert len({m.data for m in sink.originals()}) == 50
+
+
+@pytest.mark.parametrize("url,expected", [
+    ("smtp://mx.example.test:2525", ("mx.example.test", 2525, False, False, None, None)),
+    ("smtp://mx.example.test", ("mx.example.test", 25, False, False, None, None)),
+    ("smtp+starttls://u%40x:p%3Aw@mx.example.test", ("mx.example.test", 587, False, True, "u@x", "p:w")),
+    ("smtps://mx.example.test", ("mx.example.test", 465, True, False, None, None)),
+])
+def test_upstream_urls(url: str, expected: tuple) -> None:
+    from gateway.relay import Upstream
+
+    u = Upstream.parse(url)
+    assert (u.host, u.port, u.use_tls, u.start_tls, u.username, u.password) == expected
+    assert "p:w" not in str(u)
