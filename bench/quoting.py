@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from gateway.message import html_to_text, parse_message  # noqa: E402
-from gateway.quoting import split_reply  # noqa: E402
+from gateway.message import html_to_text, parse_message, split_message  # noqa: E402
+from gateway.quoting import Split, split_reply  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 
@@ -65,14 +65,29 @@ def _read_text(p: Path) -> str:
         return data.decode("latin-1")
 
 
-def extract(path: Path) -> str:
-    """Our reply text for one fixture, whatever its format."""
+# Sources whose oracle keeps the signature in the reply (talon: "quoted text removed,
+# signature kept", taglines such as "Sent from my iPhone" included). Every other source's
+# oracle defines the reply without the signature block, so it is compared with
+# `Split.text_without_signature`. A plain sign-off is not a signature to us (crisp and
+# mail_extract keep "-Name", email_reply_trimmer keeps "Best regards,\nName"); github's
+# parser and crisp's "Regards,\nName\nTitle" disagree and stay misses.
+SIGNATURE_KEPT = {"talon"}
+
+
+def split_fixture(path: Path) -> Split:
+    """Our split of one fixture, whatever its format."""
     if path.suffix == ".eml":
-        return parse_message(path.read_bytes()).text
+        return split_message(path.read_bytes())
     text = _read_text(path).replace("\r\n", "\n").replace("\r", "\n")
     if path.suffix == ".html":
         text = html_to_text(text)
-    return split_reply(text).text
+    return split_reply(text)
+
+
+def extract(path: Path, source: str = "talon") -> str:
+    """Our reply text for one fixture, as the source's oracle defines the reply."""
+    s = split_fixture(path)
+    return s.text if source in SIGNATURE_KEPT else s.text_without_signature
 
 
 def body_text(path: Path) -> str:
@@ -143,7 +158,7 @@ def evaluate(corpus: Path, extractor=None) -> tuple[dict[str, SourceResult], flo
         fixture = qdir / rec["file"]
         expected = _read_text(qdir / exp_name)
         t0 = time.perf_counter()
-        ours = (extractor or extract)(fixture)
+        ours = extractor(fixture) if extractor else extract(fixture, source)
         spent += time.perf_counter() - t0
         calls += 1
         res = results.setdefault(source, SourceResult())

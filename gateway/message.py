@@ -48,28 +48,13 @@ def parse_message(
     received_at: datetime | None = None,
 ) -> Reply:
     """Parse one message into the Reply the policies read. Never raises on bad MIME."""
-    if isinstance(raw, str):
-        raw = raw.encode("utf-8", "surrogateescape")
-    msg, plain, html = _extract(raw)
+    msg, split = _read(raw)
 
     headers = _Headers(msg)
     replied_at = _replied_at(headers.get("Date"), received_at)
     # An attribution without a zone is read in the reply's own offset (what the agent's
     # client showed); with no usable Date either, UTC keeps every datetime aware.
     tz = replied_at.tzinfo if replied_at is not None and replied_at.tzinfo else timezone.utc
-
-    if plain.strip():
-        body = plain
-    elif html.strip():
-        body = html_to_text(html[:MAX_HTML_CHARS])
-    else:
-        body = ""
-    body = _normalise(body)[:MAX_BODY_CHARS]
-    try:
-        split = split_reply(body)
-    except Exception:  # a splitter bug must not lose the message: judge it all as new text
-        log.exception("quote splitting failed")
-        split = Split(body.strip())
 
     wrote_at = None
     name = None
@@ -91,7 +76,7 @@ def parse_message(
 
     message_id = (headers.get("Message-ID") or "").strip() or None
     return Reply(
-        text=split.text,
+        text=split.agent_text,  # "Sent from my iPhone", list footers: not the agent's words
         quoted=split.quoted,
         sender=sender,
         recipients=tuple(recipients),
@@ -101,7 +86,32 @@ def parse_message(
         customer_wrote_at=wrote_at,
         replied_at=replied_at,
         message_id=message_id,
+        signature=split.signature,
     )
+
+
+def split_message(raw: bytes) -> Split:
+    """The split of one message's body, as `parse_message` makes it (`Split.text` still
+    carries client taglines; `Reply.text` is `Split.agent_text`)."""
+    return _read(raw)[1]
+
+
+def _read(raw: bytes) -> tuple[Message | None, Split]:
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogateescape")
+    msg, plain, html = _extract(raw)
+    if plain.strip():
+        body = plain
+    elif html.strip():
+        body = html_to_text(html[:MAX_HTML_CHARS])
+    else:
+        body = ""
+    body = _normalise(body)[:MAX_BODY_CHARS]
+    try:
+        return msg, split_reply(body)
+    except Exception:  # a splitter bug must not lose the message: judge it all as new text
+        log.exception("quote splitting failed")
+        return msg, Split(body.strip())
 
 
 # --------------------------------------------------------------------------- MIME

@@ -13,7 +13,7 @@ other languages' month names), without dateutil/dateparser.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 
 QUOTE_MARK = "\ue000"  # a line of its own: an HTML quote container starts here
@@ -31,6 +31,28 @@ class Split:
     # which rule split: attribution, header, marker (helpdesk line), helpdesk (notification
     # layout), html (quote container), interleaved, mobile, quote (bare `>` lines), "" (none)
     kind: str = ""
+    # The trailing signature block of `text`, as written (a suffix of `text`, "" if none): an
+    # RFC 3676 "-- " block, a block under a rule of underscores, client taglines ("Sent from my
+    # iPhone", "Get Outlook for iOS") and mailing-list footers. A plain sign-off ("Thanks,\nSam",
+    # "-Sam", "Regards,\nSam") is the agent's voice, not a signature.
+    signature: str = ""
+    # The machine-added end of `signature` (client taglines, list footers): not the agent's words.
+    trailer: str = ""
+
+    @property
+    def text_without_signature(self) -> str:
+        """`text` without its signature: what splitters that strip signatures call the reply."""
+        if not self.signature:
+            return self.text
+        return self.text[: len(self.text) - len(self.signature)].rstrip()
+
+    @property
+    def agent_text(self) -> str:
+        """`text` without the machine-added trailer: the agent's own words, signature kept
+        (`Reply.text`; a prefix of `text`, so offsets into it are offsets into `text`)."""
+        if not self.trailer:
+            return self.text
+        return self.text[: len(self.text) - len(self.trailer)].rstrip()
 
 
 # --------------------------------------------------------------------------- rules
@@ -336,7 +358,13 @@ def _finish(new: list[str], quoted: list[str], attribution: str, kind: str) -> S
         keep.pop()  # trailing rules and decoration ("--", "____", "ᐧ") carry no text
     text = "\n".join(keep)
     raw_quoted = "\n".join(x for x in quoted if x.strip() not in (QUOTE_MARK, RULE_MARK))
-    return Split(text.strip("\n").rstrip(), raw_quoted, attribution.strip(), kind)
+    sig, trailer = _signature(keep)
+    return Split(text.strip("\n").rstrip(), raw_quoted, attribution.strip(), kind,
+                 signature=_tail(keep, sig), trailer=_tail(keep, trailer))
+
+
+def _tail(lines: list[str], k: int) -> str:
+    return "\n".join(lines[k:]).strip("\n").rstrip() if k < len(lines) else ""
 
 
 def split_reply(body: str) -> Split:
@@ -344,7 +372,7 @@ def split_reply(body: str) -> Split:
     s = _split(body)
     if not s.quoted:
         return s
-    return Split(s.text, _answered(s.quoted), s.attribution, s.kind)
+    return replace(s, quoted=_answered(s.quoted))
 
 
 def _answered(raw: str) -> str:
@@ -398,13 +426,15 @@ def _split(body: str) -> Split:
                 if inter is not None:
                     return inter
             return _finish(lines[:start], lines[i + span:], attr, "attribution")
-        if _MOBILE_SIG.match(ts) and not depth:
-            k = _next_content(lines, i + 1)
+        if not depth and _is_tagline(ts):
+            last, k = i, _next_content(lines, i + 1)
+            while k < n and _is_tagline(lines[k]):  # taglines of several clients, one under another
+                last, k = k, _next_content(lines, k + 1)
             if k < n and not _is_attribution(lines, k) and not _header_block(lines, k) and not (
                 _UNDERSCORES.match(lines[k]) or _is_marker_line(lines[k].strip("*_ "))
             ):
                 # mobile clients put the quoted message, unmarked, below their signature
-                return _finish(lines[:i + 1], lines[k:], "", "mobile")
+                return _finish(lines[:last + 1], lines[k:], "", "mobile")
         hb = _header_block(lines, i)
         if hb:
             start = _quote_block_start(lines, i) if depth else i
@@ -438,14 +468,6 @@ def _split(body: str) -> Split:
                 return _finish(lines[:p], lines[j:], attr, "attribution")
             return _finish(lines[:j], lines[j:], "", "quote")
     return _finish(lines, [], "", "")
-
-
-_MOBILE_SIG = re.compile(
-    r"^(?:sent from my \w[\w .'-]{0,40}|von meinem \w[\w .-]{0,40} gesendet|envoyé de mon \w[\w .-]{0,40}"
-    r"|enviado desde mi \w[\w .-]{0,40}|sent from (?:outlook|mail|yahoo mail)\b.{0,60}"
-    r"|get outlook for (?:ios|android).{0,60})$",
-    re.I,
-)
 
 
 def _interleaved(lines: list[str], start: int, body: int, attr: str) -> Split | None:
@@ -592,6 +614,97 @@ def _comment_header(block: list[str]) -> tuple[str, list[str]]:
         if len(first) < 120 and len(second) < 80 and parse_attribution_date(second) is not None:
             return first + "\n" + second, block[idx[1] + 1:]
     return "", block
+
+
+# --------------------------------------------------------------------------- signatures
+
+# Client taglines, the whole line: "Sent from my iPhone", "Get Outlook for iOS<https://aka.ms/…>",
+# "Von meinem iPhone gesendet", "Envoyé à partir de Outlook pour iOS", "Sendt fra min iPad".
+# After a possessive ("my", "meinem", "mon", …) any device name; otherwise a known client.
+_DEVICE = r"\w[\w .'’®&+-]{0,60}?"  # a noun phrase: no comma, no clause after it
+_CLIENT = (
+    r"(?:outlook|iphone|ipad|ipod|android|blackberry|samsung|galaxy|huawei|xiaomi|pixel|nokia|htc"
+    r"|windows|mail|mailbox|courrier|correo|posta|poczta|yahoo|aol|gmail|gmx|web\.de|t-online"
+    r"|proton\s?mail|blue\s?mail|spark|sparrow|typeapp|edison|mymail|mail\.ru|yandex|zoho|airmail"
+    r"|superhuman|mobile|mobilgerät|smartphone|phone|tablet|cell)\w*(?:[ .'’®&+-]{1,3}[\w.'’®&+-]+){0,8}"
+)
+_MY = (  # a possessive: any device name may follow
+    r"sent from my|von meinem|gesendet von meinem|diese nachricht wurde von meinem"
+    r"|envoyé (?:de|depuis) (?:mon|ma)|enviado desde mi|enviado (?:do|de) (?:o )?meu"
+    r"|verzonden (?:vanaf|met) mijn|verstuurd (?:vanaf|met) mijn|inviato dal mio|sendt fra min"
+    r"|skickat från min|wysłane z mojego|отправлено с моего"
+)
+_VIA = (  # a known client must follow
+    r"sent (?:from|with|via|using|by)|from my|von|gesendet (?:von|mit|vom)(?: der| dem)?"
+    r"|envoyé (?:de|depuis|à partir de|avec)|enviado (?:desde|do|de|con|com)"
+    r"|verzonden (?:vanaf|met|van)|verstuurd (?:vanaf|met)|inviato da|sendt fra|skickat från"
+    r"|wysłane z|lähetetty|отправлено из|отправлено с"
+)
+_TAGLINE_RE = re.compile(
+    rf"^[(<]{{0,2}}(?:(?:{_MY})\s+{_DEVICE}|(?:{_VIA})\s+(?:l'|la |le |el |o |the |a |an )?{_CLIENT}"
+    r"|(?:get|download|obtenir|obtener|hol dir|scarica|baixe) outlook (?:for|für|pour|para|per|voor) (?:ios|android)"
+    r"|(?:從|从)我的\s*\S{1,20}\s*(?:傳送|发送))"
+    r"(?:\s+(?:gesendet|verzonden))?[.!]?"
+    r"(?:[,.]?\s+please excuse\b.{0,40})?[)>]{0,2}$",  # "Sent from my cell, please excuse any typos."
+    re.I,
+)
+_LINK = re.compile(r"\[([^\]\n]{1,80})\]\(https?://[^)\s]*\)")  # markdown "[Outlook for Android](url)"
+_END_URL = re.compile(r"\s*(?:<https?://[^>\s]*>|\(https?://[^)\s]*\)|\[https?://[^\]\s]*\]|https?://\S*)$")
+
+
+def _is_tagline(line: str) -> bool:
+    """A mail client's line under the text: "Sent from my iPhone", "Get Outlook for iOS<url>"."""
+    s = line.strip()
+    if not s or len(s) > 160:
+        return False
+    s = _END_URL.sub("", _LINK.sub(r"\1", s))  # links glued on by HTML-to-text conversion
+    return bool(_TAGLINE_RE.match(s))
+
+
+_SIG_DELIM = re.compile(r"^--\s*$")  # RFC 3676 "-- " (clients often drop the space)
+_SIG_RULE = re.compile(r"^_{2,}\s*$")  # "________" above an Outlook/Hotmail signature
+_LIST_FOOTER = re.compile(
+    r"^(?:\S.{0,80}\bmailing list\b.{0,80}"  # Mailman: "riak-users mailing list"
+    r"|you received this (?:message|email) because you are subscribed to .{0,200})$",  # Google Groups
+    re.I,
+)
+
+
+def _signature(lines: list[str]) -> tuple[int, int]:
+    """Where the trailing signature and its machine-added trailer start in `lines` (the new
+    text, rstripped); len(lines) when there is none. At least one line of text stays above."""
+    n = len(lines)
+    idx = [k for k, x in enumerate(lines) if x.strip()]
+    trailer = n
+    while len(idx) >= 2:
+        last = idx[-1]
+        if _is_tagline(lines[last]):
+            trailer = last
+            idx.pop()
+            continue
+        foot = _list_footer(lines, idx)
+        if foot is None:
+            break
+        trailer = idx[foot]
+        del idx[foot:]
+    sig = trailer
+    for pos in range(1, len(idx)):
+        s = lines[idx[pos]].strip()
+        after = len(idx) - pos - 1
+        if (_SIG_DELIM.match(s) and 1 <= after <= 10) or (_SIG_RULE.match(s) and 1 <= after <= 6):
+            sig = idx[pos]
+            break
+    return sig, trailer
+
+
+def _list_footer(lines: list[str], idx: list[int]) -> int | None:
+    """A mailing-list footer among the last content lines: its position in `idx`."""
+    for pos in range(max(1, len(idx) - 6), len(idx)):
+        if _LIST_FOOTER.match(lines[idx[pos]].strip()):
+            if pos >= 2 and re.match(r"^(?:_{2,}|-{2,3})\s*$", lines[idx[pos - 1]].strip()):
+                return pos - 1
+            return pos if pos >= 1 and "mailing list" not in lines[idx[pos]].lower() else None
+    return None
 
 
 # --------------------------------------------------------------------------- names
