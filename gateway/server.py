@@ -93,8 +93,8 @@ class Gateway:
             raise StartupError(f"cannot start the checking workers: {exc}") from exc
         await self._server.start_serving()
         self.outbox.start()
-        log.info("tact: listening for SMTP on %s:%d, relaying to %s", self.host, self.port,
-                 _safe_url(self.settings.gateway.upstream))
+        log.debug("listening for SMTP on %s:%d, relaying to %s", self.host, self.port,
+                  _safe_url(self.settings.gateway.upstream))
 
     async def stop(self) -> None:
         """Stop accepting, finish, and release everything."""
@@ -152,7 +152,9 @@ async def _serve(settings: Settings) -> int:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
-    print(f"tact: listening for SMTP on {gateway.host}:{gateway.port}", file=sys.stderr)
+    print(f"tact: listening for SMTP on {gateway.host}:{gateway.port}, relaying to "
+          f"{_safe_url(settings.gateway.upstream)}, store {_safe_url(settings.store.url)}",
+          file=sys.stderr, flush=True)
     try:
         await stop.wait()
     finally:
