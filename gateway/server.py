@@ -130,6 +130,8 @@ def serve(settings: Settings) -> int:
     if not logging.getLogger().handlers:
         logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # aiosmtpd logs every connection and command at INFO ("mail.log"): too chatty for a gateway.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
     try:
         return asyncio.run(_serve(settings))
     except StartupError as exc:
