@@ -586,11 +586,24 @@ def _trimmed(text: str, s: int, e: int) -> Span | None:
     return Span(s, e, text[s:e])
 
 
+_FOREIGN_STOP = frozenset(
+    """der die das und ist nicht ich sie wir mit für auf ein eine zu den von bitte danke ihr ihre ihnen uns
+    haben wird wurde sind auch noch schon le la les et est pas je vous nous avec pour sur une des du merci
+    bonjour votre vos nos ce cette qui que dans sont été el los las y es yo usted con para por gracias hola
+    su sus está muy pero het een niet ik wij voor van uw wordt zijn il lo gli non io grazie della sono
+    não eu você obrigado uma""".split()
+)
+
+
 def _english(words: list[str]) -> bool:
+    """English unless another language's function words clearly outnumber English ones."""
     if len(words) < 4:
         return True
-    hits = sum(1 for w in words if w in _EN_STOP)
-    return hits / len(words) >= 0.12
+    english = sum(1 for w in words if w in _EN_STOP)
+    foreign = sum(1 for w in words if w in _FOREIGN_STOP)
+    if foreign >= 2 and foreign > english:
+        return False
+    return english / len(words) >= 0.12 or foreign < 2
 
 
 def is_english(text: str) -> bool:
