@@ -7,7 +7,7 @@ from typing import ClassVar
 from policies.base import register
 from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
 from policies.signals import reply_signals
-from policies.specific_questions import specific_asks
+from policies.specific_questions import answers_a_question, specific_asks
 from policies.text import analyse, make_finding, removed, sentence_at, squash
 
 
@@ -23,7 +23,7 @@ class EmpathyWithoutAction:
             return []
         sig = reply_signals(reply.text)
         empathy = [e for e in sig.empathy if not removed(reply.text[e[0]:e[1]], options)]
-        if not empathy or sig.actions or specific_asks(doc, reply.text):
+        if not empathy or sig.actions or specific_asks(doc, reply.text) or answers_a_question(reply):
             return []
         sentence = sentence_at(doc, empathy[0][0])
         return [make_finding(

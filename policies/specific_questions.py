@@ -170,6 +170,19 @@ class SpecificQuestions:
         return out
 
 
+def answers_a_question(reply: Reply) -> bool:
+    """True when the reply takes up the words of one of the customer's questions (an answer is substance)."""
+    who = customer(reply.quoted)
+    if who is None or not who.questions:
+        return False
+    sig = reply_signals(reply.text)
+    plain = " ".join(s.text for s in sig.doc.sentences
+                     if not overlaps((s.start, s.end), list(sig.empathy) + list(sig.apologies)))
+    answer = keywords(plain)
+    return any(len(keywords(q) & answer) >= 2 or (len(keywords(q)) == 1 and keywords(q) <= answer)
+               for q in who.questions)
+
+
 def _search(family: str, text: str) -> bool:
     pattern = SIGNALS.get(family)
     return bool(pattern and pattern.search(text))

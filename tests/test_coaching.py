@@ -6,9 +6,8 @@ import email
 import email.policy
 from email.message import EmailMessage
 
-from gateway.coaching import build_note
+from gateway.coaching import build_note, original_headers
 from gateway.pipeline import bypass_reason
-from gateway.coaching import original_headers
 from policies.model import Action, Finding, Severity, Verdict
 
 ORIGINAL = (b"From: Agent <agent@support.test>\r\nTo: customer@example.test\r\n"

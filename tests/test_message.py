@@ -450,6 +450,8 @@ def test_mobile_signature_then_unmarked_quote() -> None:
     s = split_reply(body)
     assert s.text == "Fixed, thanks!\n\nSent from my iPhone"
     assert "ridiculous" in s.quoted
+    assert s.signature == s.trailer == "Sent from my iPhone"
+    assert s.agent_text == s.text_without_signature == "Fixed, thanks!"
 
 
 def test_outlook_web_appendonsend() -> None:
@@ -526,3 +528,73 @@ def test_quoted_is_only_the_message_being_answered() -> None:
     )
     r = parse_message(eml(body))
     assert r.quoted == "Still wrong. This is ridiculous."
+
+
+# --------------------------------------------------------------------------- signatures
+
+
+def test_rfc3676_signature_is_kept_in_text_and_exposed() -> None:
+    body = f"Hi Ruth,\n\nFixed now.\n\nSam\n\n-- \nSam Agent\nSupport, Example Ltd\n+44 20 7946 0000\n\n{quoted(CUSTOMER)}\n"
+    r = parse_message(eml(body))
+    assert r.text == "Hi Ruth,\n\nFixed now.\n\nSam\n\n--\nSam Agent\nSupport, Example Ltd\n+44 20 7946 0000"
+    assert r.signature == "--\nSam Agent\nSupport, Example Ltd\n+44 20 7946 0000"
+    assert r.text.endswith(r.signature)  # a personal signature stays the end of `text`
+    assert split_reply(body).text_without_signature == "Hi Ruth,\n\nFixed now.\n\nSam"
+
+
+@pytest.mark.parametrize("text", [
+    "Hi Ruth,\n\nFixed now.\n\nThanks,\nElena",
+    "Hi Ruth,\n\nFixed now.\n\n-Elena",
+    "Hi Ruth,\n\nFixed now.\n\nBest regards,\nElena Novak\nSupport, Example Ltd",
+    "Hi Ruth,\n\nFixed now.\n\nSent from my desk, which is easier than my phone.",
+    "Hi Ruth,\n\nThe parcel was sent from the warehouse today.\nSent via courier",
+    "Hi Ruth,\n\nRun these two:\n--\nfirst\nsecond\nthird\nfourth\nfifth\nsixth\nseventh\n"
+    "eighth\nninth\ntenth\neleventh",
+])
+def test_sign_offs_and_prose_are_not_signatures(text: str) -> None:
+    s = split_reply(text)
+    assert (s.text, s.signature, s.trailer) == (text, "", "")
+
+
+@pytest.mark.parametrize("tagline", [
+    "Sent from my iPhone", "Sent from my Verizon Wireless BlackBerry", "Get Outlook for iOS<https://aka.ms/o0ukef>",
+    "Von meinem iPhone gesendet", "Gesendet von Outlook für Android<https://aka.ms/AAb9ysg>",
+    "Envoyé de mon iPad", "Enviado desde mi iPhone", "Verzonden vanaf mijn iPhone", "Sendt fra min iPad",
+    "Sent from Yahoo Mail on Android", "Sent from Mail for Windows 10", "Sent from my cell, please excuse any typos.",
+    "從我的 iPhone 傳送",
+])
+def test_client_taglines_are_left_out_of_reply_text(tagline: str) -> None:
+    body = f"Hi Ruth,\n\nFixed now.\n\nSam\n\n{tagline}\n\nOn Tue, Nov 3, 2026 at 9:12 AM Ruth <ruth@customer.example> wrote:\n{quoted(CUSTOMER)}\n"
+    r = parse_message(eml(body))
+    assert r.text == "Hi Ruth,\n\nFixed now.\n\nSam"
+    assert r.signature == tagline
+    assert "ridiculous" in r.quoted
+
+
+def test_several_taglines_then_an_unmarked_quote() -> None:
+    body = "Fixed.\n\nEnvoyé depuis mon iPhone\n\nVon meinem Mobilgerät gesendet\n\nHello, my invoice is wrong.\n"
+    s = split_reply(body)
+    assert s.agent_text == "Fixed."
+    assert s.trailer == "Envoyé depuis mon iPhone\n\nVon meinem Mobilgerät gesendet"
+    assert s.quoted == "Hello, my invoice is wrong."
+
+
+def test_mailing_list_footers_are_trailer() -> None:
+    mailman = "_" * 47 + "\nhelp mailing list\nhelp@lists.example\nhttps://lists.example/mailman/listinfo/help"
+    body = f"Try restarting it.\n\n-Sam\n\n{mailman}\n"
+    s = split_reply(body)
+    assert s.agent_text == s.text_without_signature == "Try restarting it.\n\n-Sam"
+    assert s.signature == s.trailer == mailman
+    groups = ("--\nYou received this message because you are subscribed to the Google Groups \"help\" group.\n"
+              "To unsubscribe from this group, send an email to help+unsubscribe@googlegroups.com.")
+    s = split_reply(f"Please ask on the mailing list next time.\n\nSam\n\n-- \nSam Agent\n\n{groups}")
+    assert s.agent_text == "Please ask on the mailing list next time.\n\nSam\n\n--\nSam Agent"
+    assert s.trailer == groups
+    assert s.signature == "--\nSam Agent\n\n" + groups
+
+
+def test_reply_text_is_a_prefix_of_the_split_text() -> None:
+    body = f"Fixed.\n\nSam\n\nSent from my iPhone\n\n{quoted(CUSTOMER)}\n"
+    r = parse_message(eml(body))
+    s = split_reply(body)
+    assert s.text.startswith(r.text) and r.text == "Fixed.\n\nSam"

@@ -30,3 +30,13 @@ def test_empathy_with_action_passes(text: str) -> None:
 
 def test_wait_apology_alone_is_not_empathy() -> None:
     assert check("empathy-without-action", "Hi Eve,\n\nSorry for the slow reply. Your plan includes three users.\n\nTom") == []
+
+
+def test_an_answer_to_the_customers_question_is_substance() -> None:
+    text = "Hi Eve,\n\nSorry for the confusion! Your plan already includes unlimited users, so nothing needs to change.\n\nTom"
+    assert check("empathy-without-action", text, "Do I need to upgrade my plan to add more users?") == []
+
+
+def test_sympathy_that_only_echoes_the_question_is_not_an_answer() -> None:
+    text = "Hi Eve,\n\nI'm so sorry about the charge; I can only imagine how upsetting it is.\n\nTom"
+    assert check("empathy-without-action", text, "Why were we charged a no-show fee?")

@@ -1,11 +1,11 @@
 """Quote splitting measured on ../shared/corpus/quoting (third-party fixtures; see SOURCES.md).
 
 Each source's `.expected.txt` is that library's oracle, not Tact's spec:
-- Tact keeps the agent's signature in `Reply.text`; email_reply_trimmer, the
-  github/zapier/crisp email-reply-parser "first fragment" oracles and
-  mail_extract strip signatures ("Sent from my iPhone", "Regards, Name",
-  mailing-list footers). Those differences are counted as `sig_only` and
-  reported per source, not fixed by contorting the splitter.
+- talon keeps the signature; every other source's oracle strips it, so those are
+  compared with `Split.text_without_signature` (the splitter separates RFC 3676
+  "-- " blocks, underscore-rule blocks, client taglines and mailing-list footers).
+  A plain sign-off ("Thanks,\nName", "-Name") is the agent's voice, not a
+  signature: github's parser and crisp's "Regards,\nName\nTitle" disagree (misses).
 - email_reply_trimmer and mail_extract keep inline `>` quotes inside the reply;
   for an interleaved or bottom-posted reply Tact puts only the agent's own lines
   in `text` (quoted customer words must not be judged as the agent's).
@@ -24,12 +24,13 @@ from tests.shared_corpus import corpus_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The shares reached when this test was written (120/149 exact, 137/149 as Tact's spec
+# The shares reached when this test was last raised (138/149 exact, 144/149 as Tact's spec
 # reads the oracles); raise them as the splitter improves. mail-parser-reply, measured on
 # the same fixtures (`bench/quoting.py --mail-parser-reply`), reaches 62/149.
-MIN_OVERALL_EXACT = 0.805
-MIN_OVERALL_SPEC = 0.915  # exact, or differing only by a kept signature / moved inline quote
-MIN_PER_SOURCE = {"talon": 0.95, "email-reply-parser": 0.84, "email_reply_trimmer": 0.81}
+MIN_OVERALL_EXACT = 0.92
+MIN_OVERALL_SPEC = 0.96  # exact, or differing only by a kept signature / moved inline quote
+MIN_PER_SOURCE = {"talon": 0.95, "email-reply-parser": 0.97, "email_reply_trimmer": 0.89,
+                  "email_reply_parser": 0.88, "mail_extract": 1.0}
 
 
 def _bench():
