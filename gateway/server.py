@@ -24,6 +24,10 @@ from gateway.store import Store
 log = logging.getLogger(__name__)
 
 
+# How long a stop waits for deliveries under way.
+DRAIN_SECONDS = 10.0
+
+
 class StartupError(Exception):
     """The gateway cannot start; the message is one line for the operator."""
 
@@ -55,6 +59,7 @@ class Gateway:
                                  on_enqueue=self.outbox.wake)
         self.host, self._port = parse_hostport(settings.gateway.listen)
         self._server: asyncio.base_events.Server | None = None
+        self._handler: Handler | None = None
 
     @property
     def port(self) -> int:
@@ -78,7 +83,7 @@ class Gateway:
         except Exception as exc:
             raise StartupError(f"store {_safe_url(self.settings.store.url)} is unreachable: "
                                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
-        handler = Handler(self.settings, self.pipeline)
+        handler = self._handler = Handler(self.settings, self.pipeline)
         loop = asyncio.get_running_loop()
         try:  # bind first (a busy port fails fast), serve once checking is ready
             self._server = await loop.create_server(
@@ -105,6 +110,11 @@ class Gateway:
             except asyncio.TimeoutError:
                 pass
             self._server = None
+        # Let deliveries under way finish (their clients are waiting for an answer).
+        deadline = asyncio.get_running_loop().time() + DRAIN_SECONDS
+        while self._handler is not None and self._handler.in_flight and \
+                asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
         await self.outbox.stop()
         await self.relay.close()
         self.checker.close()

@@ -126,6 +126,7 @@ class Handler:
     def __init__(self, settings: Settings, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
         self.networks = settings.gateway.networks()
+        self.in_flight = 0  # deliveries under way, so that a stop can let them finish
 
     def may_relay(self, session: Session) -> bool:
         if session.authenticated:
@@ -168,11 +169,14 @@ class Handler:
             return AUTH_REQUIRED
         raw = envelope.original_content
         assert isinstance(raw, bytes)
+        self.in_flight += 1
         try:
             return await self.pipeline.deliver(envelope.mail_from or "", list(envelope.rcpt_tos),
                                                raw, list(envelope.mail_options))
         except RelayError as exc:
             return exc.reply
+        finally:
+            self.in_flight -= 1
 
     async def handle_exception(self, error: Exception) -> str:
         # Awaited by aiosmtpd (despite its docs). Never leak exception text.
