@@ -700,10 +700,13 @@ def _signature(lines: list[str]) -> tuple[int, int]:
 def _list_footer(lines: list[str], idx: list[int]) -> int | None:
     """A mailing-list footer among the last content lines: its position in `idx`."""
     for pos in range(max(1, len(idx) - 6), len(idx)):
-        if _LIST_FOOTER.match(lines[idx[pos]].strip()):
-            if pos >= 2 and re.match(r"^(?:_{2,}|-{2,3})\s*$", lines[idx[pos - 1]].strip()):
-                return pos - 1
-            return pos if pos >= 1 and "mailing list" not in lines[idx[pos]].lower() else None
+        s = lines[idx[pos]].strip()
+        if not _LIST_FOOTER.match(s):
+            continue
+        if pos >= 2 and re.match(r"^(?:_{2,}|-{2,3})\s*$", lines[idx[pos - 1]].strip()):
+            return pos - 1  # Mailman's rule of underscores, "--" above Google Groups' footer
+        if "mailing list" not in s.lower():
+            return pos  # "… mailing list" without its rule may be prose
     return None
 
 
