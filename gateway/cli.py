@@ -19,6 +19,7 @@ EXIT_USAGE = 2
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    args.config = getattr(args, "command_config", None) or args.config
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
@@ -32,12 +33,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    # --config is accepted before or after the command: `tact --config F serve` or `tact serve --config F`.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", dest="command_config", default=argparse.SUPPRESS,
+        help="path to tact.toml (default: $TACT_CONFIG, else ./tact.toml if present)",
+    )
     p = argparse.ArgumentParser(
         prog="tact",
         description="Tact: an SMTP gateway that coaches support replies (pass, annotate, hold).",
     )
-    p.add_argument("--config", help="path to tact.toml (default: $TACT_CONFIG, else ./tact.toml if present)")
+    p.add_argument("--config", help=argparse.SUPPRESS)
     sub = p.add_subparsers(metavar="COMMAND")
+    _add = sub.add_parser
+
+    def add_parser(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return _add(name, parents=[common], **kw)
+
+    sub.add_parser = add_parser  # type: ignore[method-assign]
 
     s = sub.add_parser("serve", help="run the SMTP gateway")
     s.set_defaults(func=cmd_serve)
@@ -58,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cfg = sub.add_parser("config", help="configuration commands")
     cfg_sub = cfg.add_subparsers(metavar="ACTION")
-    cc = cfg_sub.add_parser("check", help="validate the configuration without starting")
+    cc = cfg_sub.add_parser("check", parents=[common], help="validate the configuration without starting")
     cc.set_defaults(func=cmd_config_check)
 
     ss = sub.add_parser("send-sample", help="send a sample support reply to a running gateway")

@@ -98,6 +98,8 @@ def test_config_check_reports_ok_and_errors(tmp_path: Path, capsys: pytest.Captu
     assert main(["--config", str(good), "config", "check"]) == 0
     out = capsys.readouterr().out
     assert "configuration OK" in out and "127.0.0.1:2525" in out and "team billing" in out
+    assert main(["config", "check", "--config", str(good)]) == 0  # after the command works too
+    assert "127.0.0.1:2525" in capsys.readouterr().out
     bad = tmp_path / "bad.toml"
     bad.write_text("[gateway]\nupstream = 'ftp://nowhere'\n")
     assert main(["--config", str(bad), "config", "check"]) == 2
