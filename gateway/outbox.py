@@ -28,6 +28,9 @@ def next_attempt(attempts: int, backoff: Sequence[float], now: datetime) -> date
     return now + timedelta(seconds=step)
 
 
+BATCH = 20  # items claimed per round
+
+
 class OutboxWorker:
     """Polls the outbox and sends due items through the relay."""
 
@@ -62,7 +65,9 @@ class OutboxWorker:
     async def _run(self) -> None:
         while True:
             try:
-                await self.run_once()
+                claimed, _ = await self._round()
+                if claimed >= BATCH:
+                    continue  # a full batch: more are probably due, don't wait for the poll
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -74,13 +79,14 @@ class OutboxWorker:
             self._wake.clear()
 
     async def run_once(self) -> int:
-        """Send every due item once; return how many were sent."""
-        items = await asyncio.to_thread(self.store.claim_due)
-        sent = 0
-        for item in items:
-            if await self._send(item):
-                sent += 1
-        return sent
+        """Send one batch of due items; return how many were sent."""
+        return (await self._round())[1]
+
+    async def _round(self) -> tuple[int, int]:
+        """Claim a batch and send it concurrently (the relay's pool bounds how many at once)."""
+        items = await asyncio.to_thread(self.store.claim_due, BATCH)
+        results = await asyncio.gather(*(self._send(item) for item in items))
+        return len(items), sum(results)
 
     async def _send(self, item: OutboxItem) -> bool:
         try:
