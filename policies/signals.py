@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from policies.model import PolicyOptions
 from policies.text import Doc, Matcher, PhraseBook, Span, analyse, customer_text
@@ -83,47 +83,58 @@ def overlaps(a: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
 # ---------------------------------------------------------------- the reply
 
 
-@dataclass(frozen=True)
 class ReplySignals:
-    doc: Doc
-    apologies: tuple[tuple[int, int], ...]
-    wait_acks: tuple[tuple[int, int], ...]
-    empathy: tuple[tuple[int, int], ...]
-    actions: tuple[tuple[int, int], ...]
-    emoji: int
+    """Signals of one reply, each worked out the first time a policy asks for it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.doc = analyse(text)
+        self._starts = [s.start for s in self.doc.sentences]
+
+    def _spans(self, family: str) -> tuple[tuple[int, int], ...]:
+        return tuple((m.start(), m.end()) for m in find(P[family], self.text, self.doc.content))
+
+    @cached_property
+    def apologies(self) -> tuple[tuple[int, int], ...]:
+        return self._spans("apology")
+
+    @cached_property
+    def wait_acks(self) -> tuple[tuple[int, int], ...]:
+        return self._spans("wait_ack")
+
+    @cached_property
+    def empathy(self) -> tuple[tuple[int, int], ...]:
+        """Empathy and apologies, except those about the wait (late-apology's business)."""
+        wait_sentences = []
+        for w in self.wait_acks:
+            s = _sentence_of(self.doc, w[0], self._starts)
+            if s is not None:
+                wait_sentences.append((s.start, s.end))
+        return tuple(e for e in self._spans("empathy") if not overlaps(e, wait_sentences))
+
+    @cached_property
+    def actions(self) -> tuple[tuple[int, int], ...]:
+        """Something done, a committed next step, a workaround, instructions or a dated promise."""
+        doc, text = self.doc, self.text
+        actions = list(self._spans("action")) + list(self._spans("instruction"))
+        for s in doc.sentences:  # imperatives, list steps and menu paths the customer can follow
+            m = _FIRST_WORD.match(s.text)
+            if (m and m.group(0).lower() in _IMPERATIVES) or _STEP.match(s.text) or " > " in s.text:
+                actions.append((s.start, s.end))
+        for m in find(P["timeline"], text, doc.content):
+            sentence = _sentence_of(doc, m.start(), self._starts)
+            if sentence and _FUTURE.search(flat(text), sentence.start, sentence.end):
+                actions.append((m.start(), m.end()))
+        return tuple(sorted(actions))
+
+    @cached_property
+    def emoji(self) -> int:
+        return count_emoji(self.text, self.doc.body.start, self.doc.body.end)
 
 
 @lru_cache(maxsize=512)
 def reply_signals(text: str) -> ReplySignals:
-    doc = analyse(text)
-    area = doc.content
-    starts = [s.start for s in doc.sentences]
-    waits = [(m.start(), m.end()) for m in find(P["wait_ack"], text, area)]
-    wait_sentences = []
-    for w in waits:
-        s = _sentence_of(doc, w[0], starts)
-        if s is not None:
-            wait_sentences.append((s.start, s.end))
-    apologies = [(m.start(), m.end()) for m in find(P["apology"], text, area)]
-    empathy = [
-        (m.start(), m.end())
-        for m in find(P["empathy"], text, area)
-        if not overlaps((m.start(), m.end()), wait_sentences)
-    ]
-    actions = [(m.start(), m.end()) for m in find(P["action"], text, area)]
-    actions += [(m.start(), m.end()) for m in find(P["instruction"], text, area)]
-    for s in doc.sentences:  # imperatives, list steps and menu paths the customer can follow
-        m = _FIRST_WORD.match(s.text)
-        if (m and m.group(0).lower() in _IMPERATIVES) or _STEP.match(s.text) or " > " in s.text:
-            actions.append((s.start, s.end))
-    for m in find(P["timeline"], text, area):
-        sentence = _sentence_of(doc, m.start(), starts)
-        if sentence and _FUTURE.search(flat(text), sentence.start, sentence.end):
-            actions.append((m.start(), m.end()))
-    return ReplySignals(
-        doc, tuple(apologies), tuple(waits), tuple(empathy), tuple(sorted(actions)),
-        count_emoji(text, doc.body.start, doc.body.end),
-    )
+    return ReplySignals(text)
 
 
 def _sentence_of(doc: Doc, pos: int, starts: list[int]) -> Span | None:
