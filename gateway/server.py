@@ -167,6 +167,8 @@ async def _serve(settings: Settings) -> int:
     print(f"tact: listening for SMTP on {gateway.host}:{gateway.port}, relaying to "
           f"{_safe_url(settings.gateway.upstream)}, store {_safe_url(settings.store.url)}",
           file=sys.stderr, flush=True)
+    print("tact: send it a sample reply with `tact send-sample --kind annotate` (or pass, hold); "
+          "Ctrl-C stops", file=sys.stderr, flush=True)
     try:
         await stop.wait()
     finally:
