@@ -626,7 +626,7 @@ _CLIENT = (
     r"(?:outlook|iphone|ipad|ipod|android|blackberry|samsung|galaxy|huawei|xiaomi|pixel|nokia|htc"
     r"|windows|mail|mailbox|courrier|correo|posta|poczta|yahoo|aol|gmail|gmx|web\.de|t-online"
     r"|proton\s?mail|blue\s?mail|spark|sparrow|typeapp|edison|mymail|mail\.ru|yandex|zoho|airmail"
-    r"|superhuman|mobile|mobilgerät|smartphone|phone|tablet|cell)\w*(?:[ .'’®&+-]{1,3}[\w.'’®&+-]+){0,8}"
+    r"|superhuman|mobile|mobilgerät|smartphone|phone|tablet|cell)[^\s,;]*(?:\s+[^\s,;]+){0,8}"
 )
 _MY = (  # a possessive: any device name may follow
     r"sent from my|von meinem|gesendet von meinem|diese nachricht wurde von meinem"

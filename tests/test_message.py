@@ -598,3 +598,15 @@ def test_reply_text_is_a_prefix_of_the_split_text() -> None:
     r = parse_message(eml(body))
     s = split_reply(body)
     assert s.text.startswith(r.text) and r.text == "Fixed.\n\nSam"
+
+
+def test_tagline_like_lines_split_fast() -> None:
+    import time
+
+    lines = ["Sent from outlook" + ".-" * 70 + "!x", "Sent from my " + "a." * 70 + " please excuse",
+             "Sent from mail" + " gesendet" * 15 + "x"]
+    body = "Hi\n\n" + "\n".join(lines * 50)
+    t0 = time.perf_counter()
+    split_reply(body)
+    split_reply("\n\n".join(["Hi"] + lines))
+    assert time.perf_counter() - t0 < 1.0
