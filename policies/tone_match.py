@@ -3,6 +3,7 @@ an upset customer answered breezily or dismissively (hold)."""
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from policies.base import register
@@ -13,6 +14,8 @@ from policies.text import PhraseBook, analyse, make_finding, removed, sentence_a
 
 BOOK = PhraseBook("tone_match", extend="stiff")
 _NO_OPTIONS = PolicyOptions()
+_GREETED = re.compile(r"\s*(?:hi|hello|hey|dear|good \w+)\b", re.IGNORECASE)
+_WRITER_ACTS = re.compile(r"\b(?:I|we)(?:'ve|'ll|'m| have| will| am)\b", re.IGNORECASE)
 
 _PLAIN = {
     "dear sir or madam": "Hi <name>,", "dear sir/madam": "Hi <name>,", "dear customer": "Hi <name>,",
@@ -66,7 +69,10 @@ class ToneMatch:
                     'Drop the cheer and emoji, and open by acknowledging the problem, e.g. "I\'m sorry this '
                     'has happened again. Here is what I\'ve done: …"')]
             blame = find(BLAME.for_options(_NO_OPTIONS)["phrases"], text, doc.content)
-            short = doc.words < 30 and not sig.empathy
+            cold = not sig.empathy
+            curt = curt if cold else []
+            short = cold and doc.words < 30 and not _GREETED.match(doc.greeting.text if doc.greeting else "") \
+                and not _WRITER_ACTS.search(doc.content.text)
             if blame or curt or short:
                 at = sentence_at(doc, (blame or curt)[0].start()) if (blame or curt) else doc.content
                 if not at.text:

@@ -60,3 +60,12 @@ def test_matching_registers_do_not_fire(quoted: str, text: str) -> None:
 
 def test_no_customer_text_means_no_comparison() -> None:
     assert check("tone-match", "Dear Sir or Madam,\n\nWe hereby inform you of a price change.", "") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Hi Kim,\n\nI've refunded both charges just now; you'll see them by Friday.\n\nSam",
+    "Hi Kim,\n\nOur records show the parcel was delivered at 10:42. I'm sorry it's been so hard to get an "
+    "answer; I've opened a trace with the driver and will email you by 5pm.\n\nSam",
+])
+def test_short_or_factual_replies_that_act_are_not_dismissive(text: str) -> None:
+    assert check("tone-match", text, UPSET) == []
