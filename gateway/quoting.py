@@ -4,8 +4,10 @@ Pure functions, no I/O. `split_reply` takes LF-normalised text (HTML already
 reduced by `gateway.message`, which marks HTML quote containers with
 `QUOTE_MARK` lines and `<hr>` with `RULE_MARK` lines) and returns a `Split`:
 the new text (signature kept; inline `>` quotes moved out), the quoted text
-(the answered message's own words, `>` markers removed, older history cut) and
-the attribution line or header block it found. `parse_attribution_date` reads the
+(the answered message's own words, `>` markers removed, older history cut),
+the attribution line or header block it found, and the trailing signature of
+the new text ("-- " block, client taglines such as "Sent from my iPhone",
+mailing-list footers; `Split.agent_text` leaves the machine-added lines out). `parse_attribution_date` reads the
 date out of an attribution in English, German, French, Spanish (and a few
 other languages' month names), without dateutil/dateparser.
 """
