@@ -79,12 +79,14 @@ class Blame:
                                                                  sentence.start, sentence.text):
                 continue
             seen.add(sentence.start)
-            rewrite = neutral_rewrite(squash(sentence.text), squash(excerpt))
+            opens = m.start() - sentence.start <= 3
+            rewrite = neutral_rewrite(squash(sentence.text), squash(excerpt)) if opens else None
             if rewrite:
                 suggestion = f'Say it without the dig: "{rewrite}"'
             else:
-                suggestion = ('Describe what happened neutrally and what you did about it, e.g. '
-                              '"The setting was switched off, so I\'ve turned it on for you."')
+                suggestion = ('Describe what happened without pointing at the customer, and what you did '
+                              'about it, e.g. "The order was placed under a different email address, so I\'ve '
+                              'moved it to yours."')
             findings.append(make_finding(
                 self.id, self.severity, reply.text, m.start(), m.end(),
                 f'"{squash(excerpt)}" puts the fault on the customer or talks down to them; '

@@ -13,7 +13,7 @@ from policies.text import PhraseBook, analyse, make_finding, removed, sentence_a
 
 BOOK = PhraseBook("ownership", extend="deflect")
 _TEAM = re.compile(
-    r"\b(?:the|our|that|your)\s+((?:[\w&-]+\s+){0,3}?(?:team|department|dept|group|folks|crew|depot|office|desk|"
+    r"\b(the|our|your)\s+((?:[\w&-]+\s+){0,3}(?:team|department|dept|group|folks|crew|depot|office|desk|"
     r"billing|claims|finance|accounts|electrician|installer|bank|card issuer|provider|vet|hotel|property|host|"
     r"airline|registrar|landlord|manufacturer|courier|insurer))\b",
     re.IGNORECASE,
@@ -59,25 +59,30 @@ class Ownership:
                 f'your case, and I\'ll email you by tomorrow with what they say." ({squash(sentence.text)})')]
         if future_owned:
             return []
-        for m in deflect + elsewhere:
+        for m in sorted(deflect + elsewhere, key=lambda m: m.start()):
             sentence = sentence_at(doc, m.start())
             if sentence.start in seen or sentence.start in owned_sentences:
                 continue
             seen.add(sentence.start)
-            party = _party(text[m.start():m.end()]) or _party(sentence.text) or "the right team"
-            findings.append(make_finding(
-                self.id, self.severity, text, m.start(), m.end(),
-                f'"{squash(reply.text[m.start():m.end()])}" hands the next step to someone anonymous; the customer '
-                "doesn't know who is responsible or when to expect news.",
-                f'Own it in the first person, e.g. "I\'ve passed this to {party} myself and I\'ll email '
-                'you by Thursday with their answer."'))
+            party = _party(text[m.start():m.end()]) or _party(sentence.text)
+            said = squash(reply.text[m.start():m.end()])
+            if m in elsewhere:
+                message = (f'"{said}" sends the customer to someone else; say what you have already done '
+                           "and what happens next.")
+                suggestion = (f'"I\'ve written to {party or "them"} with your case details, and I\'ll check back '
+                              'with you on Thursday."')
+            else:
+                message = (f'"{said}" hands the next step to someone anonymous; the customer doesn\'t know '
+                           "who is responsible or when to expect news.")
+                suggestion = (f'Own it in the first person, e.g. "I\'ve passed this to {party or "the right team"} '
+                              'myself and I\'ll email you by Thursday with their answer."')
+            findings.append(make_finding(self.id, self.severity, text, m.start(), m.end(), message, suggestion))
         return findings
 
 
 def _party(s: str) -> str | None:
+    """Who the step was handed to, in the writer's words ("our claims department", "your bank")."""
     m = _TEAM.search(s)
     if not m:
         return None
-    name = " ".join(m.group(1).split())
-    return f"our {name}" if not name.lower().startswith(("electrician", "installer", "bank", "card", "vet", "landlord")) \
-        and "your" not in m.group(0).lower() else f"your {name}"
+    return f"{m.group(1).lower()} {' '.join(m.group(2).split())}"

@@ -79,11 +79,11 @@ _ENDS_QUESTION = re.compile(r"\?[^\w]*$")
 _CATCH_ALL = re.compile(r"(?:any|anything|is there|what)\b", re.IGNORECASE)
 
 _ASK_FOR = (
-    (re.compile(r"\berror|code\b|message", re.I), "the exact wording of the error (or a screenshot of it)"),
-    (re.compile(r"\bapp\b|phone|iphone|android|ipad", re.I), "your phone model and the app version (Settings > About)"),
+    (re.compile(r"\berror|\bcode\b|\bmessage\b", re.I), "the exact wording of the error (or a screenshot of it)"),
+    (re.compile(r"\bapp\b|\bphone\b|\biphone|\bandroid|\bipad", re.I), "your phone model and the app version (Settings > About)"),
     (re.compile(r"browser|chrome|safari|firefox|website|page", re.I), "which browser and version you're using"),
     (re.compile(r"log ?in|sign ?in|password|locked", re.I), "the email address you sign in with and the message you see"),
-    (re.compile(r"charge|payment|refund|invoice|bill", re.I), "the date and amount of the charge as it appears on your statement"),
+    (re.compile(r"\bcharge[ds]?\b|\bpayments?\b|\brefund|\binvoice|\bbill(?:ed|ing)?\b", re.I), "the date and amount of the charge as it appears on your statement"),
     (re.compile(r"parcel|order|delivery|booking|tracking", re.I), "the order or booking reference"),
 )
 
@@ -131,13 +131,13 @@ class SpecificQuestions:
         unanswered = self._unanswered(reply, doc)
         if unanswered:
             where = anchor(doc)
-            asked = "; ".join(f'"{q}"' for q in unanswered)
+            asked = " and ".join(f'"{q}"' for q in unanswered)
+            them = "them" if len(unanswered) > 1 else "it"
             findings.append(make_finding(
                 self.id, self.severity, reply.text, where.start, where.end,
-                f"The customer asked {asked} and the reply doesn't answer it; an unanswered question "
+                f"The customer asked {asked} and the reply doesn't answer {them}; an unanswered question "
                 "means another email.",
-                f'Answer each question directly, e.g. a line that starts "On your question about '
-                f'{_topic(unanswered[0])}: …"'))
+                f'Answer {them} directly, e.g. a paragraph that starts "You asked {_topic(unanswered[0])}: …"'))
         return findings
 
     def _unanswered(self, reply: Reply, doc: Doc) -> list[str]:
@@ -190,4 +190,5 @@ def _search(family: str, text: str) -> bool:
 
 def _topic(question: str) -> str:
     q = squash(question).rstrip("?")
-    return q if len(q) <= 60 else q[:57].rsplit(" ", 1)[0] + "…"
+    q = q if len(q) <= 60 else q[:57].rsplit(" ", 1)[0] + "…"
+    return f'"{q}?"'.replace('"', "'")

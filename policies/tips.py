@@ -14,6 +14,21 @@ from policies.text import PhraseBook, analyse, first_name, make_finding, removed
 BOOK = PhraseBook("tips", extend="sympathy")
 
 
+_SALUTATION = re.compile(
+    r"^\s*(?:hi|hello|hey+|hiya|dear|good (?:morning|afternoon|evening)|greetings|morning|yo)\b[\s,]*", re.IGNORECASE)
+_GENERIC = frozenset(
+    "sir madam sir/madam customer customers team there all everyone friend friends valued member guest user client "
+    "folks again mr mrs ms dr".split()
+)
+
+
+def _names_someone(greeting: str) -> bool:
+    """Does the greeting carry a name (perhaps a nickname), not just "Hi," or "Dear Customer,"?"""
+    rest = _SALUTATION.sub("", greeting)
+    words = re.findall(r"[^\W\d_][\w'-]*", rest)
+    return any(w[:1].isupper() and w.lower() not in _GENERIC for w in words)
+
+
 def _fold(s: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", s.casefold()) if not unicodedata.combining(c))
 
@@ -32,7 +47,7 @@ class GreetingName:
         names = {_fold(p) for p in re.split(r"[\s,]+", reply.customer_name or "") if len(p) > 1}
         if doc.greeting is not None:
             words = {_fold(w) for w in re.findall(r"[\w'-]+", doc.greeting.text)}
-            if names & words:
+            if names & words or _names_someone(doc.greeting.text):
                 return []
             at = doc.greeting
             suggestion = f'"{re.sub(r"[,!.:]+$", "", at.text.strip()).split()[0]} {first},"'
