@@ -85,8 +85,8 @@ class Blame:
                 suggestion = f'Say it without the dig: "{rewrite}"'
             else:
                 suggestion = ('Describe what happened without pointing at the customer, and what you did '
-                              'about it, e.g. "The order was placed under a different email address, so I\'ve '
-                              'moved it to yours."')
+                              'about it, e.g. "It looks like that step didn\'t go through, so I\'ve done it '
+                              'for you from here."')
             findings.append(make_finding(
                 self.id, self.severity, reply.text, m.start(), m.end(),
                 f'"{squash(excerpt)}" puts the fault on the customer or talks down to them; '

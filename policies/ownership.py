@@ -64,7 +64,7 @@ class Ownership:
             if sentence.start in seen or sentence.start in owned_sentences:
                 continue
             seen.add(sentence.start)
-            party = _party(text[m.start():m.end()]) or _party(sentence.text)
+            party = _party(text[m.start():sentence.end]) or _party(sentence.text)
             said = squash(reply.text[m.start():m.end()])
             if m in elsewhere:
                 message = (f'"{said}" sends the customer to someone else; say what you have already done '
