@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -84,29 +83,29 @@ class Matcher:
         if self.unanchored is not None:
             for m in self.unanchored.finditer(text, pos, end):
                 found[m.span()] = m
-        index, bounds = word_index(text, _VOCAB_VERSION[0])
-        todo: dict[int, set[int]] = {}
+        index, bounds, by_prefix = word_index(text, _VOCAB_VERSION[0])
+        windows: dict[int, set[int]] = {}  # entry → windows where one of its anchors occurs
+        by_word = self.by_word
         if len(self.words) < len(index):
-            hits = [(w, self.by_word[w]) for w in self.words if w in index]
+            hits = [w for w in self.words if w in index]
         else:
-            hits = [(w, self.by_word[w]) for w in index if w in self.words]
-        if self.prefixes:
-            words = sorted_words(text, _VOCAB_VERSION[0])
-            for p in self.prefixes:
-                k = bisect_left(words, p)
-                while k < len(words) and words[k].startswith(p):
-                    hits.append((words[k], self.by_word[p + "*"]))
-                    k += 1
-        for word, entries in hits:
-            for wid in index[word]:
-                todo.setdefault(wid, set()).update(entries)
-        for wid, indices in todo.items():
-            ws, we = max(pos, bounds[wid]), min(end, bounds[wid + 1] + 1)
-            if ws >= we:
-                continue
-            for i in indices:
-                for m in self.entries[i].finditer(text, ws, we):
-                    found.setdefault(m.span(), m)
+            hits = [w for w in index if w in self.words]
+        for w in hits:
+            wids = index[w]
+            for i in by_word[w]:
+                windows.setdefault(i, set()).update(wids)
+        for p in self.prefixes:
+            for w in by_prefix.get(p, ()):
+                wids = index[w]
+                for i in by_word[p + "*"]:
+                    windows.setdefault(i, set()).update(wids)
+        for i, wids in windows.items():
+            entry = self.entries[i]
+            for wid in wids:
+                ws, we = max(pos, bounds[wid]), min(end, bounds[wid + 1] + 1)
+                if ws < we:
+                    for m in entry.finditer(text, ws, we):
+                        found.setdefault(m.span(), m)
         kept: list[re.Match[str]] = []
         for k in sorted(found, key=lambda span: (span[0], -span[1])):
             if kept and k[1] <= kept[-1].end():
@@ -147,18 +146,25 @@ def all_words(text: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=1024)
-def word_index(text: str, version: int = 0) -> tuple[dict[str, list[int]], list[int]]:
+def word_index(text: str, version: int = 0) -> tuple[dict[str, list[int]], list[int], dict[str, list[str]]]:
     """Which sentence-ish windows each anchor word of `text` occurs in.
 
-    Returns (word → window ids, window starts); window k is
-    text[starts[k]:starts[k + 1] + 1] (a sentence, line or paragraph).
-    `version` changes whenever matchers register new anchor words.
+    Returns (word → window ids, window starts, prefix → words of the text
+    with that prefix); window k is text[starts[k]:starts[k + 1] + 1] (a
+    sentence, line or paragraph). `version` changes whenever matchers
+    register new anchor words.
     """
     words = all_words(text)
     wanted = words & _VOCAB
+    by_prefix: dict[str, list[str]] = {}
     if _PREFIXES:
         prefixes = tuple(_PREFIXES)
-        wanted |= {w for w in words if w.startswith(prefixes)}
+        for w in words:
+            if w.startswith(prefixes):
+                for p in prefixes:
+                    if w.startswith(p):
+                        by_prefix.setdefault(p, []).append(w)
+    wanted = set(wanted) | {w for ws in by_prefix.values() for w in ws}
     bounds = [0] + [m.start() for m in _BOUNDARY.finditer(text)] + [len(text)]
     index: dict[str, list[int]] = {}
     findall = _TOKEN.findall
@@ -169,13 +175,7 @@ def word_index(text: str, version: int = 0) -> tuple[dict[str, list[int]], list[
                 index[w] = [wid]
             else:
                 ids.append(wid)
-    return index, bounds
-
-
-@lru_cache(maxsize=1024)
-def sorted_words(text: str, version: int = 0) -> list[str]:
-    """The text's distinct indexed words in order, for prefix look-ups."""
-    return sorted(word_index(text, version)[0])
+    return index, bounds, by_prefix
 
 
 _SPLIT = re.compile(r"[^a-z0-9']+")
