@@ -307,11 +307,24 @@ _COMMON = frozenset(
     """you your the our and for have has with that this will can are was not been be to of in on it is i we me
     my a an as if so do at by or any all get got they them their there it's i'm i've i'll we're we've""".split()
 )
+_FREQUENT = frozenset(
+    """please sorry will would could should thanks thank help team time now today here what when email back
+    just also more very really about from into than then what's that's you've you'll you'd you're one up
+    was were are is use set""".split()
+)
 
 
 def _strength(s: set[str]) -> tuple[int, int]:
     """Rarer, longer words make better anchors (fewer places to look)."""
-    return (min(1 if w in _COMMON else min(len(w) - w.endswith("*"), 6) for w in s), -len(s))
+    def score(w: str) -> int:
+        bare = w.rstrip("*")
+        if bare in _COMMON:
+            return 0
+        if bare in _FREQUENT:
+            return 1
+        return max(2, min(len(bare), 7) - (2 if w.endswith("*") else 0))
+
+    return (min(score(w) for w in s), -len(s))
 
 
 def _is_sep(item: tuple) -> bool:  # type: ignore[type-arg]
