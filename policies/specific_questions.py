@@ -43,6 +43,8 @@ def stem(word: str) -> str:
     for suf in _SUFFIXES:
         if word.endswith(suf) and len(word) - len(suf) >= 3:
             word = word[: -len(suf)]
+            if suf in ("ing", "ed") and len(word) >= 4 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+                word = word[:-1]  # shipping → ship
             break
     return word[:5]
 
@@ -75,6 +77,12 @@ def specific_asks(doc: Doc, text: str) -> bool:
 
 
 _NO_OPTIONS = PolicyOptions()
+# "Is this how you treat customers???": venting, not a question to answer point by point.
+_RHETORICAL = re.compile(
+    r"[?!]{2,}\s*$|\b(?:is this how|are you (?:serious|kidding|joking)|how (?:is|was|can|could) (?:this|that|it) "
+    r"(?:be )?(?:acceptable|possible|ok|okay|fair|right|legal))",
+    re.IGNORECASE,
+)
 _ENDS_QUESTION = re.compile(r"\?[^\w]*$")
 _CATCH_ALL = re.compile(r"(?:any|anything|is there|what)\b", re.IGNORECASE)
 
@@ -147,7 +155,7 @@ class SpecificQuestions:
         sig = reply_signals(reply.text)
         answer = _reply_keywords(reply.text)
         reply_text = flat(reply.text)[doc.content.start:doc.content.end]
-        asked = [(q, keywords(q)) for q in who.questions]
+        asked = [(q, keywords(q)) for q in who.questions if not _RHETORICAL.search(q)]
         out = []
         for i, (q, kw) in enumerate(asked):
             others = set().union(*(k for j, (_, k) in enumerate(asked) if j != i)) if len(asked) > 1 else set()

@@ -50,3 +50,14 @@ def test_next_step_question_is_answered_by_action() -> None:
     quoted = "The replacement arrived cracked. What now?"
     text = "Hi Jan,\n\nI've sent a second replacement by courier today; they'll collect the cracked one.\n\nRosa"
     assert check("specific-questions", text, quoted) == []
+
+
+@pytest.mark.parametrize("quoted, text", [
+    ("Do you ship to Canada?", "Hi Jo,\n\nWe do! Shipping takes 5-7 days.\n\nSam"),
+    ("Why is this so hard?? Is this how you treat loyal customers???",
+     "Hi Jo,\n\nI'm sorry. I've refunded the charge today.\n\nSam"),
+    ("How long will the refund take?", "Hi Jo,\n\nRefunds reach your card in 3-5 working days.\n\nSam"),
+    ("Is this a known issue?", "Hi Jo,\n\nYes, it's a bug in version 4.1; the fix ships on Monday.\n\nSam"),
+])
+def test_answered_or_rhetorical_questions_do_not_fire(quoted: str, text: str) -> None:
+    assert check("specific-questions", text, quoted) == []
