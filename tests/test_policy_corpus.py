@@ -1,0 +1,56 @@
+"""The policies against the hand-labeled development cases (../shared/corpus/labeled/cases.json).
+
+A regression guard, not a target: the figures that matter are measured on an
+unseen corpus. `bench/policies.py` prints the full table.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from policies import Action, Reply, TeamPolicy, evaluate
+from tests.shared_corpus import corpus_dir
+
+POLICIES = ("tone-match", "specific-questions", "ownership", "late-apology", "over-apology",
+            "blame", "discouraging", "empathy-without-action")
+
+pytestmark = pytest.mark.corpus
+
+
+def _reply(case: dict) -> Reply:
+    text = "\n".join(case["reply"])
+    if case.get("signature"):
+        text += "\n\n-- \n" + "\n".join(case["signature"])
+    wrote = case.get("customer_wrote_at")
+    return Reply(text=text, quoted="\n".join(case.get("customer_message") or []),
+                 customer_name=(case.get("customer") or {}).get("name"),
+                 customer_wrote_at=datetime.fromisoformat(wrote) if wrote else None,
+                 replied_at=datetime.fromisoformat(case["replied_at"]))
+
+
+@pytest.fixture(scope="module")
+def results() -> list[tuple[dict, object]]:
+    cases = json.loads((corpus_dir("labeled") / "cases.json").read_text("utf-8"))["cases"]
+    return [(case, evaluate(_reply(case), TeamPolicy())) for case in cases]
+
+
+@pytest.mark.parametrize("policy_id", POLICIES)
+def test_each_policy_scores_well(results, policy_id: str) -> None:
+    tp = fp = fn = 0
+    for case, verdict in results:
+        got = any(f.policy == policy_id and str(f.severity) != "info" for f in verdict.findings)
+        truth = case["labels"][policy_id]
+        tp += got and truth
+        fp += got and not truth
+        fn += truth and not got
+    f1 = 2 * tp / (2 * tp + fp + fn)
+    assert f1 >= 0.9, (policy_id, tp, fp, fn)
+
+
+def test_no_false_holds(results) -> None:
+    false_holds = [case["id"] for case, verdict in results
+                   if verdict.action is Action.HOLD and case["expected_action"] != "hold"]
+    assert false_holds == []
