@@ -147,6 +147,18 @@ def run_timing(replies: list[tuple[str, Reply]], n: int = 400) -> None:
             policies.evaluate(reply, team)
             times.append(time.perf_counter() - t0)
     _report(f"the {len(replies)} cases.json replies (x5, made distinct)", times)
+    # A 5 KB message as mail usually arrives: a longer reply over a quoted thread.
+    thread_text = "\n\n".join(r.text for _, r in replies[29:32])[:1500]
+    thread_quote = "\n\n".join(f"On Mon, {r.quoted}" for _, r in replies[40:60] if r.quoted)[:3500]
+    times = []
+    for i in range(n):
+        reply = Reply(text=f"{thread_text}\n{i}", quoted=f"{thread_quote}\n{i}", customer_name="Sam Lee",
+                      customer_wrote_at=sample.customer_wrote_at, replied_at=sample.replied_at)
+        t0 = time.perf_counter()
+        policies.evaluate(reply, team)
+        times.append(time.perf_counter() - t0)
+    _report(f"{n} distinct 5 KB messages ({len(thread_text) / 1024:.1f} KB reply + "
+            f"{len(thread_quote) / 1024:.1f} KB quoted thread)", times)
 
 
 def _report(what: str, times: list[float]) -> None:

@@ -163,7 +163,18 @@ class Customer:
         return self.upset >= 2
 
 
-_QUESTION = re.compile(r"[^.!?\n]*?\?+", re.MULTILINE)
+_QUESTION_MARKS = re.compile(r"\?+")
+
+
+def _questions(text: str, flat_text: str) -> list[str]:
+    """Each run of "?" back to the previous sentence stop or line break: the customer's questions."""
+    out = []
+    for m in _QUESTION_MARKS.finditer(flat_text):
+        start = max(flat_text.rfind(ch, 0, m.start()) for ch in ".!?\n") + 1
+        q = text[start:m.end()].strip()
+        if len(q) > 1:
+            out.append(q)
+    return out
 
 
 @lru_cache(maxsize=512)
@@ -194,9 +205,7 @@ def customer(quoted: str) -> Customer | None:
     caps = [w for w in _CAPS.findall(text) if w not in _ACRONYMS and (len(w) >= 4 or w in _SHOUTED_SHORT)]
     upset += min(2, len(caps))
     upset += min(1, len(_PUNCT_UPSET.findall(text)))  # "!!" alone is as often glee as anger
-    questions = tuple(
-        part for m in _QUESTION.finditer(flat_text) for part in _split_question(text[m.start():m.end()])
-    )
+    questions = tuple(part for q in _questions(text, flat_text) for part in _split_question(q))
     return Customer(text, register, casual, formal, upset, questions)
 
 
