@@ -139,6 +139,14 @@ def _register_vocabulary(words: frozenset[str], prefixes: tuple[str, ...]) -> No
         _VOCAB_VERSION[0] += 1
 
 
+@lru_cache(maxsize=8)
+def _prefix_heads(version: int) -> dict[str, list[str]]:
+    heads: dict[str, list[str]] = {}
+    for p in _PREFIXES:
+        heads.setdefault(p[:3], []).append(p)
+    return heads
+
+
 @lru_cache(maxsize=1024)
 def all_words(text: str) -> frozenset[str]:
     """The distinct lower-case words of `text`."""
@@ -159,9 +167,10 @@ def word_index(text: str, version: int = 0) -> tuple[dict[str, list[int]], list[
     by_prefix: dict[str, list[str]] = {}
     if _PREFIXES:
         prefixes = tuple(_PREFIXES)
+        by_head = _prefix_heads(_VOCAB_VERSION[0])
         for w in words:
             if w.startswith(prefixes):
-                for p in prefixes:
+                for p in by_head.get(w[:3], ()):
                     if w.startswith(p):
                         by_prefix.setdefault(p, []).append(w)
     wanted = set(wanted) | {w for ws in by_prefix.values() for w in ws}
