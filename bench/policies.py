@@ -149,7 +149,12 @@ def run_timing(replies: list[tuple[str, Reply]], n: int = 400) -> None:
     _report(f"the {len(replies)} cases.json replies (x5, made distinct)", times)
     # A 5 KB message as mail usually arrives: a longer reply over a quoted thread.
     thread_text = "\n\n".join(r.text for _, r in replies[29:32])[:1500]
-    thread_quote = "\n\n".join(f"On Mon, {r.quoted}" for _, r in replies[40:60] if r.quoted)[:3500]
+    older = [r for _, r in replies[40:60] if r.quoted]
+    thread_quote = older[0].quoted + "".join(
+        f"\n\nOn Mon, 2 Nov 2026 at 10:{k:02d}, Support <help@example.com> wrote:\n"
+        + "\n".join("> " + line for line in (r.text + "\n\n" + r.quoted).splitlines())
+        for k, r in enumerate(older[1:6]))
+    thread_quote = thread_quote[:3500]
     times = []
     for i in range(n):
         reply = Reply(text=f"{thread_text}\n{i}", quoted=f"{thread_quote}\n{i}", customer_name="Sam Lee",
