@@ -128,6 +128,14 @@ _HELPDESK = re.compile(
     r"|(?:por\s+)?encima\s+de\s+esta\s+l[ií]nea)",
     re.I,
 )
+_HELPDESK_WORDS = ("above", "zeile", "ligne", "encima")
+
+
+def _is_helpdesk(line: str) -> bool:
+    """A helpdesk "reply above this line" marker (cheap word test first: this runs on every line)."""
+    low = line.lower()
+    return any(w in low for w in _HELPDESK_WORDS) and _HELPDESK.search(line) is not None
+
 
 _RULE_LINE = re.compile(r"^\s*(?:[-_=─━]\s*){8,}$")
 
@@ -142,7 +150,8 @@ def _unquote_line(line: str) -> tuple[int, str]:
 _VERB_ANY = re.compile(r"\b(?:wrote|schrieb|a\s+écrit|escribió|schreef|ha\s+scritto|escreveu|skrev)\b", re.I)
 _GMAIL_ISO = re.compile(r"^\d{4}-\d{2}-\d{2} \d{1,2}:\d{2} GMT[+-]\d{1,2}:\d{2} \S")
 _ENDS_ADDR = re.compile(r"@[\w.-]*\w(?:>|\])\s*>?\s*:\s*$")
-_HAS_TIME = re.compile(r"\d{1,2}[:.h]\d{2}|\d{4}")
+# "9:12", "17.50", "9h30" or a year; written digit-first, which re scans several times faster
+_HAS_TIME = re.compile(r"\d(?:\d?[:.h]\d\d|\d\d\d)")
 _DASHES = re.compile(r"^[-=*_\s]{2,}|[-=*_\s]{2,}$")
 
 
@@ -161,7 +170,8 @@ def _is_attribution(lines: list[str], i: int) -> int:
     if _GMAIL_ISO.match(s):
         return 2 if i + 1 < len(lines) and s.endswith("<") else 1
     # "<date/time …> Name <addr>:" in any language (Gmail/Yandex/Mail.ru/crisp layouts)
-    if len(s) < 250 and _HAS_TIME.search(s):
+    has_time = len(s) < 250 and _HAS_TIME.search(s) is not None
+    if has_time:
         has_at = "@" in s
         if has_at and s.endswith(":") and _ENDS_ADDR.search(s):
             return 1
@@ -175,7 +185,7 @@ def _is_attribution(lines: list[str], i: int) -> int:
                 nxt.startswith(">") or nxt.endswith(":")
             ):
                 return 2
-    if i + 1 < len(lines) and len(s) < 200 and _HAS_TIME.search(s):
+    if has_time and i + 1 < len(lines) and len(s) < 200:
         nxt = _unquote_line(lines[i + 1])[1].strip()
         if "@" in nxt and len(nxt) < 120 and _ATTR_VERB_ONLY.search(nxt) and re.match(r"^<?[\w.+-]+@", nxt):
             return 2  # "pe 20. lokakuuta 2017 klo 17.50 John Coe\n<addr> kirjoitti:"
@@ -324,7 +334,7 @@ def _strip_quotes(block: list[str]) -> str:
             continue
         if seen_text and (
             _is_attribution(out, k) or _header_block(out, k)
-            or _is_marker_line(s.strip("*_ ")) or _HELPDESK.search(s)
+            or _is_marker_line(s.strip("*_ ")) or _is_helpdesk(s)
             or ((_UNDERSCORES.match(s) or _TITLED_RULE.match(s)) and _next_is_header(out, k + 1))
         ):
             out = out[:k]
@@ -409,7 +419,7 @@ def _split(body: str) -> Split:
             return _split_after_mark(lines, i)
         depth, t = _unquote_line(raw)
         ts = t.strip()
-        if not depth and len(s) < 160 and _HELPDESK.search(s):
+        if not depth and len(s) < 160 and _is_helpdesk(s):
             return _split_helpdesk(lines, i)  # "##- Please type your reply above this line -##"
         if _is_marker_line(ts.strip("*_ ")) or (
             (_UNDERSCORES.match(ts) or _TITLED_RULE.match(ts)) and _next_is_header(lines, i + 1)
@@ -659,7 +669,8 @@ def _is_tagline(line: str) -> bool:
     s = line.strip()
     if not s or len(s) > 160:
         return False
-    s = _END_URL.sub("", _LINK.sub(r"\1", s))  # links glued on by HTML-to-text conversion
+    if "http" in s:
+        s = _END_URL.sub("", _LINK.sub(r"\1", s))  # links glued on by HTML-to-text conversion
     return bool(_TAGLINE_RE.match(s))
 
 
