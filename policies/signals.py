@@ -47,7 +47,6 @@ _IMPERATIVES = frozenset(
 _FIRST_WORD = re.compile(r"[A-Za-z]+")
 _STEP = re.compile(r"\s*(?:\d{1,2}[.)]|[-*•])\s+\w")
 _PUNCT_UPSET = re.compile(r"[!?]{2,}|\?!|!\?")
-_WORDS = re.compile(r"[A-Za-zÀ-ÿ']+")
 _LOWER_START = re.compile(r"(?:^|[.!?]\s+|\n)\s*([a-z])")
 _ANY_START = re.compile(r"(?:^|[.!?]\s+|\n)\s*([A-Za-z])")
 
@@ -225,7 +224,3 @@ def _split_question(q: str) -> list[str]:
         if len(p) > 1:
             out.append(p if p.endswith("?") else p + "?")
     return out
-
-
-def content_words(s: str) -> list[str]:
-    return [w for w in _WORDS.findall(s.lower())]

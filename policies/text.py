@@ -34,7 +34,7 @@ def literal_phrase(phrase: str) -> str:
     return r"\s+".join(re.escape(w) for w in words)
 
 
-def compile_phrases(entries: Iterable[str]) -> "Matcher | None":
+def compile_phrases(entries: Iterable[str]) -> Matcher | None:
     """One alternation of regex sources, word-bounded; it runs on lower-cased text (see signals.flat)."""
     parts = [_lower_source(e) for e in entries if e]
     if not parts:
@@ -386,9 +386,9 @@ class PhraseBook:
         self.extend = extend
         self._default = self._compile((), ())
 
-    def _compile(self, add: tuple[str, ...], remove: tuple[str, ...]) -> dict[str, re.Pattern[str] | None]:
+    def _compile(self, add: tuple[str, ...], remove: tuple[str, ...]) -> dict[str, Matcher | None]:
         gone = {_plain(r) for r in remove}
-        out: dict[str, re.Pattern[str] | None] = {}
+        out: dict[str, Matcher | None] = {}
         for family, entries in self.families.items():
             kept = [e for e in entries if _plain(e) not in gone]
             if family == self.extend:
@@ -398,14 +398,14 @@ class PhraseBook:
             out[self.extend] = compile_phrases(literal_phrase(a) for a in add if a.strip())
         return out
 
-    def for_options(self, options: PolicyOptions) -> dict[str, re.Pattern[str] | None]:
+    def for_options(self, options: PolicyOptions) -> dict[str, Matcher | None]:
         if not options.add_phrases and not options.remove_phrases:
             return self._default
         return _tuned(self, tuple(options.add_phrases), tuple(options.remove_phrases))
 
 
 @lru_cache(maxsize=256)
-def _tuned(book: PhraseBook, add: tuple[str, ...], remove: tuple[str, ...]) -> dict[str, re.Pattern[str] | None]:
+def _tuned(book: PhraseBook, add: tuple[str, ...], remove: tuple[str, ...]) -> dict[str, Matcher | None]:
     return book._compile(add, remove)
 
 
