@@ -61,3 +61,11 @@ def test_next_step_question_is_answered_by_action() -> None:
 ])
 def test_answered_or_rhetorical_questions_do_not_fire(quoted: str, text: str) -> None:
     assert check("specific-questions", text, quoted) == []
+
+
+@pytest.mark.parametrize("quoted, text", [
+    ("What's the status of my order?", "Hi Jo,\n\nYour order shipped today with DPD.\n\nSam"),
+    ("Any update?", "Hi Jo,\n\nThe refund was processed this morning.\n\nSam"),
+])
+def test_status_questions_are_answered_by_a_status(quoted: str, text: str) -> None:
+    assert check("specific-questions", text, quoted) == []
