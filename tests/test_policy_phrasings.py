@@ -33,6 +33,7 @@ CASES = [
     ("ownership", PLAIN, "Your ticket has been escalated to tier 2."),
     ("ownership", PLAIN, "It's been passed along to the right people."),
     ("ownership", PLAIN, "This isn't something we handle."),
+    ("ownership", PLAIN, "The billing team will refund you within 3 days."),
     ("specific-questions", PLAIN, "Can you tell us more?"),
     ("specific-questions", PLAIN, "Do you have any more info?"),
     ("specific-questions", PLAIN, "What seems to be the problem?"),
