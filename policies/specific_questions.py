@@ -87,17 +87,19 @@ _ENDS_QUESTION = re.compile(r"\?[^\w]*$")
 _CATCH_ALL = re.compile(r"(?:any|anything|is there|what)\b", re.IGNORECASE)
 
 _ASK_FOR = (
-    (re.compile(r"\berror|\bcode\b|\bmessage\b", re.I), "the exact wording of the error (or a screenshot of it)"),
-    (re.compile(r"\bapp\b|\bphone\b|\biphone|\bandroid|\bipad", re.I), "your phone model and the app version (Settings > About)"),
-    (re.compile(r"browser|chrome|safari|firefox|website|page", re.I), "which browser and version you're using"),
-    (re.compile(r"log ?in|sign ?in|password|locked", re.I), "the email address you sign in with and the message you see"),
-    (re.compile(r"\bcharge[ds]?\b|\bpayments?\b|\brefund|\binvoice|\bbill(?:ed|ing)?\b", re.I), "the date and amount of the charge as it appears on your statement"),
-    (re.compile(r"parcel|order|delivery|booking|tracking", re.I), "the order or booking reference"),
+    (("error", " code", "message"), "the exact wording of the error (or a screenshot of it)"),
+    ((" app ", " app.", " app,", "phone", "android", "ipad"), "your phone model and the app version (Settings > About)"),
+    (("browser", "chrome", "safari", "firefox", "website", " page"), "which browser and version you're using"),
+    (("log in", "login", "sign in", "password", "locked out"), "the email address you sign in with and the message you see"),
+    ((" charge ", " charged", "payment", "refund", "invoice", " bill"), "the date and amount of the charge as it appears on your statement"),
+    (("parcel", "order", "delivery", "booking", "tracking"), "the order or booking reference"),
 )
 
 
 def ask_for(quoted: str) -> str:
-    asks = [what for pattern, what in _ASK_FOR if pattern.search(quoted)][:2]
+    """What to ask for, guessed from what the customer wrote about."""
+    low = f" {' '.join(quoted.lower().split())} "
+    asks = [what for words, what in _ASK_FOR if any(w in low for w in words)][:2]
     if not asks:
         asks = ["what you clicked just before it happened", "what you saw on screen"]
     return " and ".join(asks)

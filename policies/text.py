@@ -101,8 +101,15 @@ class Matcher:
                     windows.setdefault(i, set()).update(wids)
         for i, wids in windows.items():
             entry = self.entries[i]
-            for wid in wids:
-                ws, we = max(pos, bounds[wid]), min(end, bounds[wid + 1] + 1)
+            ordered = sorted(wids)
+            k = 0
+            while k < len(ordered):  # neighbouring windows are searched as one stretch
+                first = last = ordered[k]
+                while k + 1 < len(ordered) and ordered[k + 1] == last + 1:
+                    k += 1
+                    last = ordered[k]
+                k += 1
+                ws, we = max(pos, bounds[first]), min(end, bounds[last + 1] + 1)
                 if ws < we:
                     for m in entry.finditer(text, ws, we):
                         found.setdefault(m.span(), m)
