@@ -172,13 +172,14 @@ class SMTPRelay:
                 return
 
     async def _checkout(self, *, fresh: bool) -> aiosmtplib.SMTP:
+        # A pooled connection is clean (its last transaction completed or was
+        # RSET); no RSET round trip here. If the upstream dropped it meanwhile,
+        # MAIL fails as _Stale and the message is retried on a fresh one.
         while not fresh and not self._idle.empty():
             client = self._idle.get_nowait()
-            try:
-                await client.rset()
+            if client.is_connected:
                 return client
-            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
-                _discard(client)
+            _discard(client)
         client = aiosmtplib.SMTP(
             hostname=self.upstream.host,
             port=self.upstream.port,
@@ -219,6 +220,8 @@ class SMTPRelay:
         try:
             await client.mail(sender, options=options, encoding=_encoding(options))
         except aiosmtplib.SMTPSenderRefused as exc:
+            if exc.code == 421:  # the upstream is closing this (idle) connection
+                raise _Stale() from exc
             raise _refused(exc.code, exc.message, "sender") from exc
         except aiosmtplib.SMTPServerDisconnected as exc:
             raise _Stale() from exc

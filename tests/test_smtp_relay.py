@@ -122,6 +122,16 @@ def test_upstream_down_answers_451_and_the_retry_goes_through(gateway: RunningGa
     assert len(sink.originals()) == 2
 
 
+def test_a_pooled_connection_the_upstream_dropped_is_replaced(gateway: RunningGateway,
+                                                              sink: Sink, marker_policy) -> None:
+    send(gateway.port, make_message())  # leaves a live connection in the pool
+    sink.wait_for(lambda m: True)
+    sink.stop()  # the upstream restarts: the pooled connection is now dead
+    sink.start()
+    send(gateway.port, make_message("second"))
+    assert len(sink.originals()) == 2
+
+
 def test_a_refused_recipient_means_nobody_gets_it(gateway: RunningGateway, sink: Sink,
                                                   marker_policy) -> None:
     code, text = send_expecting_error(gateway.port, make_message(),
