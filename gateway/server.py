@@ -49,6 +49,8 @@ class Gateway:
                  outbox_backoff: Sequence[float] = DEFAULT_BACKOFF,
                  outbox_max_attempts: int = 10) -> None:
         self.settings = settings
+        if check_workers is None:
+            check_workers = settings.gateway.check_workers
         self.check_workers = default_check_workers() if check_workers is None else check_workers
         self.store = Store(settings.store.url)
         self.relay: Relay = make_relay(settings)

@@ -92,7 +92,10 @@ class GatewaySettings(_Section):
     tls_key: str | None = None
     # username → argon2 hash (`tact hash-password`); AUTH is offered only after STARTTLS.
     users: dict[str, str] = {}
-    upstream_pool_size: int = 8
+    upstream_pool_size: int = Field(8, ge=1)
+    # Processes that parse and check messages off the event loop; 0 checks in a
+    # thread of the gateway process. Default: one per core, at most 2.
+    check_workers: int | None = Field(None, ge=0)
     upstream_timeout: float = 30.0
     note_from: str = "tact@localhost"
 
