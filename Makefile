@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/pytest -q -rs
 
 bench: $(STAMP)
-	$(BIN)/python bench/policies.py
+	$(BIN)/python bench/policy_eval.py
 	$(BIN)/python bench/quoting.py
 	$(BIN)/python bench/load.py
 

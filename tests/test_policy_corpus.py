@@ -1,7 +1,7 @@
 """The policies against the hand-labeled development cases (../shared/corpus/labeled/cases.json).
 
 A regression guard, not a target: the figures that matter are measured on an
-unseen corpus. `bench/policies.py` prints the full table.
+unseen corpus. `bench/policy_eval.py` prints the full table.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Score and time the policies.
 
-    .venv/bin/python bench/policies.py [--corpus DIR] [--verbose] [--no-timing]
+    .venv/bin/python bench/policy_eval.py [--corpus DIR] [--verbose] [--no-timing]
 
 1. Per-policy precision / recall / F1 and the action confusion on the
    hand-written cases in `cases.json` (replies built directly as `Reply`s),
