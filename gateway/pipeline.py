@@ -19,15 +19,17 @@ import multiprocessing
 import os
 import threading
 import time
+import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import Message
 
-from gateway.checking import Checked, check_message
+from gateway.checking import check_message
 from gateway.coaching import COACHING, HELD, NOTE_HEADER, build_note, decoded, original_headers
 from gateway.relay import Relay, RelayError
 from gateway.settings import Settings
@@ -62,11 +64,39 @@ def _exit_with_parent(parent_pid: int) -> None:
     os._exit(0)
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What the gateway needs back from a check: the team, the verdict and, for an
+    annotated message, its coaching note already rendered (None when rendering failed:
+    `note_error` says why). The parsed reply stays in the worker (cheaper to send back)."""
+
+    team: str
+    verdict: Verdict
+    note: bytes | None = None
+    note_error: str | None = None
+
+
+def check_and_render(raw: bytes, settings: Settings, sender: str, recipients: tuple[str, ...],
+                     received_at: datetime) -> Outcome:
+    """Check `raw` and, when it is to be annotated, render its coaching note (CPU work that
+    belongs off the event loop). Never raises for a note: the message matters more."""
+    checked = check_message(raw, settings, sender=sender, recipients=recipients,
+                            received_at=received_at)
+    note = error = None
+    if checked.verdict.action is Action.ANNOTATE:
+        try:
+            note = build_note(COACHING, original=raw, to=sender, verdict=checked.verdict,
+                              note_from=settings.gateway.note_from,
+                              hostname=settings.gateway.hostname)
+        except Exception as exc:
+            error = "".join(traceback.format_exception(exc)).rstrip()
+    return Outcome(checked.team, checked.verdict, note, error)
+
+
 def _check_in_worker(raw: bytes, sender: str, recipients: tuple[str, ...],
-                     received_at: datetime) -> Checked:
+                     received_at: datetime) -> Outcome:
     assert _worker_settings is not None, "worker started without settings"
-    return check_message(raw, _worker_settings, sender=sender, recipients=recipients,
-                         received_at=received_at)
+    return check_and_render(raw, _worker_settings, sender, recipients, received_at)
 
 
 def _ready() -> bool:
@@ -99,11 +129,11 @@ class Checker:
         )
 
     async def check(self, raw: bytes, *, sender: str, recipients: tuple[str, ...],
-                    received_at: datetime) -> Checked:
+                    received_at: datetime) -> Outcome:
         if self._pool is None:
             return await asyncio.wait_for(
-                asyncio.to_thread(check_message, raw, self.settings, sender=sender,
-                                  recipients=recipients, received_at=received_at), CHECK_TIMEOUT)
+                asyncio.to_thread(check_and_render, raw, self.settings, sender, recipients,
+                                  received_at), CHECK_TIMEOUT)
         pool = self._pool
         try:
             return await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(
@@ -167,7 +197,8 @@ class Pipeline:
                      ref, reason, mail_from, len(rcpt_tos))
             return f"250 2.0.0 OK {ref}"
 
-        team, verdict = await self._check(ref, raw, mail_from, rcpt_tos, received_at)
+        outcome = await self._check(ref, raw, mail_from, rcpt_tos, received_at)
+        team, verdict = outcome.team, outcome.verdict
         log.info("[%s] <%s> team=%s action=%s findings=%s", ref, mail_from, team,
                  verdict.action, ",".join(sorted({f.policy for f in verdict.findings})) or "-")
 
@@ -179,25 +210,26 @@ class Pipeline:
         await self.relay.send(mail_from, rcpt_tos, raw, mail_options)
         self.stats[str(verdict.action)] += 1
         if verdict.action is Action.ANNOTATE:
-            await self._enqueue_note(ref, COACHING, mail_from, raw, verdict)
+            await self._enqueue_note(ref, COACHING, mail_from, outcome)
         return f"250 2.0.0 OK {ref}"
 
     async def _check(self, ref: str, raw: bytes, sender: str, rcpt_tos: list[str],
-                     received_at: datetime) -> tuple[str, Verdict]:
+                     received_at: datetime) -> Outcome:
         try:
-            checked = await self.checker.check(raw, sender=sender, recipients=tuple(rcpt_tos),
+            outcome = await self.checker.check(raw, sender=sender, recipients=tuple(rcpt_tos),
                                                received_at=received_at)
-            if checked.verdict.errors:
+            if outcome.verdict.errors:
                 self.stats["check_errors"] += 1
-                log.warning("[%s] checking had errors: %s", ref, "; ".join(checked.verdict.errors))
-            return checked.team, checked.verdict
+                log.warning("[%s] checking had errors: %s", ref, "; ".join(outcome.verdict.errors))
+            return outcome
         except Exception as exc:  # the pool died, a timeout…: never block mail by our fault
             self.stats["check_errors"] += 1
             log.exception("[%s] checking failed (%s)", ref, type(exc).__name__)
             team = self.settings.team_for(sender)
             hold = self.settings.team_policy(team).on_error == "hold"
             action = Action.HOLD if hold else Action.PASS
-            return team, Verdict(action, (), ("checking failed",), (f"check: {type(exc).__name__}",))
+            return Outcome(team, Verdict(action, (), ("checking failed",),
+                                         (f"check: {type(exc).__name__}",)))
 
     async def _hold(self, ref: str, team: str, sender: str, rcpt_tos: list[str], raw: bytes,
                     verdict: Verdict, headers: Message) -> int:
@@ -229,11 +261,13 @@ class Pipeline:
         # Notes go out with the null reverse path (RFC 3834): bounces of a note never loop.
         return NewMail(kind=kind, sender="", recipients=[sender], raw=data)
 
-    async def _enqueue_note(self, ref: str, kind: str, sender: str, raw: bytes,
-                            verdict: Verdict) -> None:
-        note = self._render(ref, kind, sender, raw, verdict)
-        if note is None:
+    async def _enqueue_note(self, ref: str, kind: str, sender: str, outcome: Outcome) -> None:
+        if outcome.note is None:
+            self.stats["note_errors"] += 1
+            log.error("[%s] cannot render the %s note\n%s", ref, kind, outcome.note_error)
             return
+        # Notes go out with the null reverse path (RFC 3834): bounces of a note never loop.
+        note = NewMail(kind=kind, sender="", recipients=[sender], raw=outcome.note)
         try:
             await asyncio.to_thread(self.store.enqueue, note)
         except Exception:
