@@ -128,13 +128,13 @@ _HELPDESK = re.compile(
     r"|(?:por\s+)?encima\s+de\s+esta\s+l[ií]nea)",
     re.I,
 )
-_HELPDESK_WORDS = ("above", "zeile", "ligne", "encima")
 
 
 def _is_helpdesk(line: str) -> bool:
     """A helpdesk "reply above this line" marker (cheap word test first: this runs on every line)."""
     low = line.lower()
-    return any(w in low for w in _HELPDESK_WORDS) and _HELPDESK.search(line) is not None
+    return ("above" in low or "zeile" in low or "ligne" in low or "encima" in low) \
+        and _HELPDESK.search(line) is not None
 
 
 _RULE_LINE = re.compile(r"^\s*(?:[-_=─━]\s*){8,}$")
@@ -206,6 +206,10 @@ def _is_attribution(lines: list[str], i: int) -> int:
                 break
     if starts and re.search(r"\bwrote\s*$", s) and "@" in s and parse_attribution_date(s):
         return 1  # "On <date> Name <addr> wrote" without the colon
+    if not starts and not s.endswith(":") and (
+        i + 1 >= len(lines) or not lines[i + 1].rstrip().endswith(":")
+    ):
+        return 0  # what is left are name-first attributions: they end in ":" here or on the next line
     joined = s
     for span in (1, 2, 3):
         if span > 1:
@@ -257,6 +261,8 @@ def _looks_like_attribution(s: str) -> bool:
 def _header_block(lines: list[str], i: int) -> int:
     """If a quoted header block (From:/Sent:/To:/Subject:) starts at i, return its length."""
     depth, first = _unquote_line(lines[i])
+    if ":" not in first:
+        return 0  # every header key ends in ":"
     from_first = bool(_HDR_FROM.match(first))
     if not from_first and not _HDR_ANY.match(first):
         return 0
