@@ -400,7 +400,9 @@ def _answered(raw: str) -> str:
     for line in raw.split("\n")[:MAX_LINES]:
         m = _QPFX.match(line)
         if m:
-            line = line[: m.start(1)] + re.sub(r"^>[ \t]?", "", m.group(1)) + line[m.end():]
+            marks = m.group(1)  # starts with ">": drop it and the blank after it, if any
+            marks = marks[2:] if marks[1:2] in (" ", "\t") else marks[1:]
+            line = line[: m.start(1)] + marks + line[m.end():]
         lines.append(line)
     inner = _split("\n".join(lines))
     if inner.text.strip():
