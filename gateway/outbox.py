@@ -85,8 +85,17 @@ class OutboxWorker:
     async def _round(self) -> tuple[int, int]:
         """Claim a batch and send it concurrently (the relay's pool bounds how many at once)."""
         items = await asyncio.to_thread(self.store.claim_due, BATCH)
+        if not items:
+            return 0, 0
         results = await asyncio.gather(*(self._send(item) for item in items))
-        return len(items), sum(results)
+        sent = [item for item, ok in zip(items, results) if ok]
+        if sent:
+            # One transaction for the batch. Should it fail, the leases expire and the
+            # items go out again: a note may come twice, it is never lost.
+            await asyncio.to_thread(self.store.mark_sent_many, [item.id for item in sent])
+            for item in sent:
+                log.info("outbox: sent %s #%d to %s", item.kind, item.id, ", ".join(item.recipients))
+        return len(items), len(sent)
 
     async def _send(self, item: OutboxItem) -> bool:
         try:
@@ -98,8 +107,6 @@ class OutboxWorker:
             log.exception("outbox: item %d: unexpected error", item.id)
             await self._failed(item, f"{type(exc).__name__}: {exc}", permanent=False)
             return False
-        await asyncio.to_thread(self.store.mark_sent, item.id)
-        log.info("outbox: sent %s #%d to %s", item.kind, item.id, ", ".join(item.recipients))
         return True
 
     async def _failed(self, item: OutboxItem, error: str, *, permanent: bool) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    bindparam,
     create_engine,
     event,
     insert,
@@ -160,22 +161,23 @@ class Store:
         now = utcnow()
         with self.engine.begin() as conn:
             held_id = conn.execute(
-                insert(held).values(
-                    created_at=now,
-                    team=team,
-                    sender=sender,
-                    recipients=list(recipients),
-                    subject=subject,
-                    message_id=message_id,
-                    raw=raw,
-                    action=str(verdict.action),
-                    verdict=verdict_to_json(verdict),
-                    status="held",
-                )
+                _HELD_INSERT,
+                {
+                    "created_at": now,
+                    "team": team,
+                    "sender": sender,
+                    "recipients": list(recipients),
+                    "subject": subject,
+                    "message_id": message_id,
+                    "raw": raw,
+                    "action": str(verdict.action),
+                    "verdict": verdict_to_json(verdict),
+                    "status": "held",
+                },
             ).inserted_primary_key[0]
             mail = note(int(held_id)) if note is not None else None
             if mail is not None:
-                conn.execute(_outbox_insert(mail, now))
+                conn.execute(_OUTBOX_INSERT, _outbox_row(mail, now))
         return int(held_id)
 
     def get_held(self, held_id: int) -> dict[str, Any] | None:
@@ -195,7 +197,7 @@ class Store:
     def enqueue(self, mail: NewMail) -> int:
         """Add a message to the outbox, due now."""
         with self.engine.begin() as conn:
-            return int(conn.execute(_outbox_insert(mail, utcnow())).inserted_primary_key[0])
+            return int(conn.execute(_OUTBOX_INSERT, _outbox_row(mail, utcnow())).inserted_primary_key[0])
 
     def claim_due(self, limit: int = 20, lease: timedelta = timedelta(minutes=5)) -> list[OutboxItem]:
         """Claim due outbox items for sending (a lease, so a crash does not lose them).
@@ -204,31 +206,27 @@ class Store:
         send the same item. (PostgreSQL can later use FOR UPDATE SKIP LOCKED.)
         """
         now = utcnow()
-        due = or_(
-            and_(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now),
-            and_(outbox.c.status == SENDING, outbox.c.next_attempt_at <= now),
-        )
         claimed: list[OutboxItem] = []
         with self.engine.begin() as conn:
-            rows = conn.execute(
-                select(outbox).where(due).order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit)
-            ).mappings().all()
+            rows = conn.execute(_DUE, {"now": now, "limit": limit}).mappings().all()
             for row in rows:
-                result = conn.execute(
-                    update(outbox)
-                    .where(and_(outbox.c.id == row["id"], outbox.c.status == row["status"],
-                                outbox.c.next_attempt_at == row["next_attempt_at"]))
-                    .values(status=SENDING, next_attempt_at=now + lease)
-                )
+                result = conn.execute(_CLAIM, {"b_id": row["id"], "b_status": row["status"],
+                                               "b_next": row["next_attempt_at"],
+                                               "lease_until": now + lease})
                 if result.rowcount == 1:
                     claimed.append(OutboxItem(row["id"], row["kind"], row["sender"],
                                               list(row["recipients"]), row["raw"], row["attempts"]))
         return claimed
 
     def mark_sent(self, item_id: int) -> None:
+        self.mark_sent_many([item_id])
+
+    def mark_sent_many(self, item_ids: list[int]) -> None:
+        """Mark several items sent in one transaction."""
+        if not item_ids:
+            return
         with self.engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.id == item_id)
-                         .values(status=SENT, sent_at=utcnow(), last_error=None))
+            conn.execute(_MARK_SENT, {"ids": list(item_ids), "sent": utcnow()})
 
     def mark_failed(self, item_id: int, error: str, retry_at: datetime | None) -> None:
         """Count a failed attempt; due again at `retry_at`, or failed for good if None."""
@@ -248,17 +246,43 @@ class Store:
             return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def _outbox_insert(mail: NewMail, now: datetime) -> Any:
-    return insert(outbox).values(
-        kind=mail.kind,
-        sender=mail.sender,
-        recipients=list(mail.recipients),
-        raw=mail.raw,
-        attempts=0,
-        next_attempt_at=now,
-        status=PENDING,
-        created_at=now,
-    )
+# Statements built once (building one per call costs more than running it on SQLite).
+_HELD_INSERT = insert(held)
+_OUTBOX_INSERT = insert(outbox)
+_DUE = (
+    select(outbox)
+    .where(or_(
+        and_(outbox.c.status == PENDING, outbox.c.next_attempt_at <= bindparam("now")),
+        and_(outbox.c.status == SENDING, outbox.c.next_attempt_at <= bindparam("now")),
+    ))
+    .order_by(outbox.c.next_attempt_at, outbox.c.id)
+    .limit(bindparam("limit"))
+)
+# A conditional claim: only if nobody changed the row since we read it.
+_CLAIM = (
+    update(outbox)
+    .where(and_(outbox.c.id == bindparam("b_id"), outbox.c.status == bindparam("b_status"),
+                outbox.c.next_attempt_at == bindparam("b_next")))
+    .values(status=SENDING, next_attempt_at=bindparam("lease_until"))
+)
+_MARK_SENT = (
+    update(outbox)
+    .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status=SENT, sent_at=bindparam("sent"), last_error=None)
+)
+
+
+def _outbox_row(mail: NewMail, now: datetime) -> dict[str, Any]:
+    return {
+        "kind": mail.kind,
+        "sender": mail.sender,
+        "recipients": list(mail.recipients),
+        "raw": mail.raw,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "status": PENDING,
+        "created_at": now,
+    }
 
 
 def _make_engine(url: str) -> Engine:
