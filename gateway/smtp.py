@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import ipaddress
 import logging
 import ssl
@@ -127,14 +128,22 @@ class Handler:
         self.pipeline = pipeline
         self.networks = settings.gateway.networks()
         self.in_flight = 0  # deliveries under way, so that a stop can let them finish
+        # asked at MAIL, RCPT and DATA of every message: remember the answer per peer address
+        self._trusted_host = functools.lru_cache(maxsize=4096)(self._host_is_trusted)
 
     def may_relay(self, session: Session) -> bool:
         if session.authenticated:
             return True
         try:
             host = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+        except (IndexError, TypeError):
+            return False
+        return self._trusted_host(host) if isinstance(host, str) else False
+
+    def _host_is_trusted(self, host: str) -> bool:
+        try:
             address = ipaddress.ip_address(host.split("%")[0])
-        except (ValueError, IndexError, TypeError):
+        except ValueError:
             return False
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
             address = address.ipv4_mapped
