@@ -17,6 +17,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import re
 import threading
 import time
 import traceback
@@ -168,6 +169,18 @@ def bypass_reason(mail_from: str, headers: Message) -> str | None:
     return None
 
 
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_BYPASS_NAMES = (NOTE_HEADER.lower().encode(), b"auto-submitted")
+
+
+def _may_bypass(raw: bytes) -> bool:
+    """Could `bypass_reason` find a header here? False when neither header name occurs in
+    the header block at all (the common case), which spares parsing the headers."""
+    end = _HEADER_END.search(raw)
+    head = (raw[: end.end()] if end else raw).lower()
+    return any(name in head for name in _BYPASS_NAMES)
+
+
 # --- the pipeline -------------------------------------------------------------
 
 
@@ -188,8 +201,11 @@ class Pipeline:
         """Handle one message; return the 2xx reply, or raise RelayError."""
         ref = uuid.uuid4().hex[:12]
         received_at = datetime.now(timezone.utc)
-        headers = original_headers(raw)
-        reason = bypass_reason(mail_from, headers)
+        headers = None
+        reason = None
+        if mail_from in ("", "<>") or _may_bypass(raw):
+            headers = original_headers(raw)
+            reason = bypass_reason(mail_from, headers)
         if reason is not None:
             await self.relay.send(mail_from, rcpt_tos, raw, mail_options)
             self.stats["bypass"] += 1
@@ -232,7 +248,9 @@ class Pipeline:
                                          (f"check: {type(exc).__name__}",)))
 
     async def _hold(self, ref: str, team: str, sender: str, rcpt_tos: list[str], raw: bytes,
-                    verdict: Verdict, headers: Message) -> int:
+                    verdict: Verdict, headers: Message | None) -> int:
+        if headers is None:
+            headers = original_headers(raw)
         def note(held_id: int) -> NewMail | None:
             return self._render(ref, HELD, sender, raw, verdict, held_id)
 
