@@ -19,6 +19,8 @@ import ipaddress
 import logging
 import ssl
 import uuid
+from email._header_value_parser import get_addr_spec, get_angle_addr
+from email.errors import HeaderParseError
 from typing import Any
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -135,6 +137,24 @@ class TactSMTP(SMTP):
     def __init__(self, handler: Any, *, users: Users, **kwargs: Any) -> None:
         self.users = users
         super().__init__(handler, **kwargs)
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        """aiosmtpd's own, without the `typing.Protocol` class it defines on every call (a
+        class creation per MAIL and RCPT: a tenth of the event loop's time per message)."""
+        if not arg:
+            return "", ""
+        try:
+            if arg.lstrip().startswith("<"):
+                address, rest = get_angle_addr(arg)
+            else:
+                address, rest = get_addr_spec(arg)
+        except HeaderParseError:
+            return None, None
+        addr = address.addr_spec
+        localpart, _, _ = addr.rpartition("@")
+        if self.local_part_limit and len(localpart) > self.local_part_limit:
+            return None, None
+        return addr, rest
 
     async def smtp_DATA(self, arg: str) -> None:
         """aiosmtpd's DATA, reading the body in blocks instead of one `readuntil` per line
