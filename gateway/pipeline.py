@@ -22,13 +22,14 @@ import threading
 import time
 import traceback
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import Message
+from multiprocessing.connection import Connection
+from typing import Any
 
 from gateway.checking import check_message
 from gateway.coaching import COACHING, HELD, NOTE_HEADER, build_note, decoded, original_headers
@@ -100,34 +101,158 @@ def _check_in_worker(raw: bytes, sender: str, recipients: tuple[str, ...],
     return check_and_render(raw, _worker_settings, sender, recipients, received_at)
 
 
-def _ready() -> bool:
-    return True
+def _serve_checks(conn: Connection, settings: Settings, parent_pid: int) -> None:
+    """A checking process: ("ready", None) once loaded, then one answer per job it reads."""
+    _init_worker(settings, parent_pid)
+    conn.send(("ready", None))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # the gateway closed its end (stopping, or gone)
+            return
+        try:
+            answer: tuple[str, object] = ("ok", _check_in_worker(*job))
+        except Exception as exc:  # check_and_render does not raise; in case it ever does
+            answer = ("error", RuntimeError(f"checking raised {type(exc).__name__}"))
+        try:
+            conn.send(answer)
+        except (EOFError, OSError):
+            return
+        except Exception as exc:  # an unpicklable result: nothing was written yet
+            conn.send(("error", RuntimeError(f"cannot send the result: {type(exc).__name__}")))
+
+
+class _Worker:
+    def __init__(self, context: Any, settings: Settings) -> None:
+        self.conn, child = context.Pipe(duplex=True)
+        self.process = context.Process(target=_serve_checks, args=(child, settings, os.getpid()),
+                                       name="tact-check", daemon=True)
+        self.process.start()
+        child.close()  # so that the worker's death reads as end-of-file here
+        self.job: asyncio.Future[Outcome] | None = None
+
+
+class CheckPool:
+    """Checking processes, each answering one job at a time over its own pipe.
+
+    The event loop writes a job to an idle worker's pipe and reads the answer when the
+    pipe is readable: no manager and feeder threads (what ProcessPoolExecutor spends per
+    job on the gateway's one busy core). A worker that dies breaks the pool: its jobs
+    fail with BrokenProcessPool, and the Checker starts a new pool.
+    """
+
+    def __init__(self, settings: Settings, workers: int) -> None:
+        # spawn, not fork: forking a process that runs an event loop and threads is unsafe.
+        context = multiprocessing.get_context("spawn")
+        self._loop = asyncio.get_running_loop()
+        self._workers = [_Worker(context, settings) for _ in range(workers)]
+        self._idle: deque[_Worker] = deque()
+        self._queue: deque[tuple[tuple[object, ...], asyncio.Future[Outcome]]] = deque()
+        self._ready = self._loop.create_future()
+        self.broken = False
+        for worker in self._workers:
+            self._loop.add_reader(worker.conn.fileno(), self._answer, worker)
+
+    @property
+    def processes(self) -> list[multiprocessing.process.BaseProcess]:
+        return [w.process for w in self._workers]
+
+    async def ready(self) -> None:
+        """Wait until every worker has loaded the policies."""
+        await self._ready
+
+    def submit(self, *job: object) -> asyncio.Future[Outcome]:
+        if self.broken:
+            raise BrokenProcessPool("a checking worker died")
+        future: asyncio.Future[Outcome] = self._loop.create_future()
+        self._queue.append((job, future))
+        self._dispatch()
+        return future
+
+    def _dispatch(self) -> None:
+        while self._idle and self._queue:
+            job, future = self._queue.popleft()
+            if future.done():  # given up on (timeout) before it started
+                continue
+            worker = self._idle.popleft()
+            worker.job = future
+            try:
+                worker.conn.send(job)
+            except (OSError, ValueError):
+                self._break()
+                return
+
+    def _answer(self, worker: _Worker) -> None:
+        try:
+            status, value = worker.conn.recv()
+        except (EOFError, OSError):
+            self._break()
+            return
+        if status == "ready":
+            self._idle.append(worker)
+            if len(self._idle) == len(self._workers) and not self._ready.done():
+                self._ready.set_result(None)
+        else:
+            future, worker.job = worker.job, None
+            self._idle.append(worker)
+            if future is not None and not future.done():
+                if status == "ok":
+                    future.set_result(value)  # type: ignore[arg-type]
+                else:
+                    future.set_exception(value)  # type: ignore[arg-type]
+        self._dispatch()
+
+    def _break(self) -> None:
+        if self.broken:
+            return
+        self.broken = True
+        error = BrokenProcessPool("a checking worker died")
+        pending = [w.job for w in self._workers] + [f for _, f in self._queue] + [self._ready]
+        self._queue.clear()
+        for future in pending:
+            if future is not None and not future.done():
+                future.set_exception(error)
+        if self._ready.done() and not self._ready.cancelled():
+            self._ready.exception()  # retrieved: no "never retrieved" warning
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers: closing a pipe ends its worker's loop (killed if it lingers)."""
+        for worker in self._workers:
+            try:
+                self._loop.remove_reader(worker.conn.fileno())
+            except (OSError, ValueError, RuntimeError):
+                pass
+            worker.conn.close()
+        for _, future in self._queue:
+            future.cancel()
+        self._queue.clear()
+        threading.Thread(target=_reap, args=([w.process for w in self._workers],),
+                         daemon=True, name="tact-check-reaper").start()
+
+
+def _reap(processes: list[multiprocessing.process.BaseProcess]) -> None:
+    for process in processes:
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join(1)
 
 
 class Checker:
-    """Runs `check_message` in a process pool (`workers >= 1`) or a thread (`0`)."""
+    """Runs `check_message` in checking processes (`workers >= 1`) or a thread (`0`)."""
 
     def __init__(self, settings: Settings, workers: int = 2) -> None:
         self.settings = settings
         self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: CheckPool | None = None
 
     async def start(self) -> None:
         if self.workers <= 0:
             return
-        self._pool = self._new_pool()
-        loop = asyncio.get_running_loop()
+        self._pool = CheckPool(self.settings, self.workers)
         # Start every worker now, so the first messages do not wait for imports.
-        await asyncio.gather(*(loop.run_in_executor(self._pool, _ready) for _ in range(self.workers)))
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        # spawn, not fork: forking a process that runs an event loop and threads is unsafe.
-        return ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(self.settings, os.getpid()),
-        )
+        await self._pool.ready()
 
     async def check(self, raw: bytes, *, sender: str, recipients: tuple[str, ...],
                     received_at: datetime) -> Outcome:
@@ -137,20 +262,20 @@ class Checker:
                                   received_at), CHECK_TIMEOUT)
         pool = self._pool
         try:
-            return await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(
-                pool, _check_in_worker, raw, sender, recipients, received_at), CHECK_TIMEOUT)
+            return await asyncio.wait_for(pool.submit(raw, sender, recipients, received_at),
+                                          CHECK_TIMEOUT)
         except BrokenProcessPool:
             # A worker died (killed, out of memory): replace the pool for the next
             # messages; this one fails open like any checking failure.
             if self._pool is pool:
                 log.error("a checking worker died; starting a new pool")
-                pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = self._new_pool()
+                pool.close()
+                self._pool = CheckPool(self.settings, self.workers)
             raise
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.close()
             self._pool = None
 
 

@@ -32,7 +32,7 @@ def test_a_dead_checking_worker_fails_open_and_is_replaced(
         sink: Sink, start_gateway: Callable[..., RunningGateway]) -> None:
     g = start_gateway(f"smtp://127.0.0.1:{sink.port}", check_workers=1)
     pool = g.gateway.checker._pool
-    for process in list(pool._processes.values()):
+    for process in pool.processes:
         process.kill()
         process.join(5)
     data = make_message()
