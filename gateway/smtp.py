@@ -17,6 +17,7 @@ import binascii
 import functools
 import ipaddress
 import logging
+import re
 import ssl
 import uuid
 from email._header_value_parser import get_addr_spec, get_angle_addr
@@ -40,6 +41,10 @@ AUTH_INVALID = "535 5.7.8 Authentication credentials invalid"
 _hasher = PasswordHasher()
 # Verified when the user is unknown, so that the answer takes as long either way.
 _DUMMY_HASH = _hasher.hash("tact: no such user")
+
+
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_SIMPLE_ANGLE_ADDR = re.compile(rf"<({_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>")
 
 
 class _Data:
@@ -143,6 +148,18 @@ class TactSMTP(SMTP):
         class creation per MAIL and RCPT: a tenth of the event loop's time per message)."""
         if not arg:
             return "", ""
+        simple = _SIMPLE_ANGLE_ADDR.match(arg) if arg.isascii() else None
+        if simple:
+            # "<local@domain>" in dot-atoms, then nothing, blanks or parameters: what
+            # get_angle_addr returns for it, without its parser (tens of µs per call)
+            addr, rest = simple.group(1), arg[simple.end():]
+            if rest[:1] in (" ", "\t"):
+                rest = rest.lstrip()
+            if not rest.startswith("("):  # a comment: let the parser have it
+                localpart = addr.rpartition("@")[0]
+                if self.local_part_limit and len(localpart) > self.local_part_limit:
+                    return None, None
+                return addr, rest
         try:
             if arg.lstrip().startswith("<"):
                 address, rest = get_angle_addr(arg)
