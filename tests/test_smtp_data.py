@@ -123,3 +123,25 @@ async def test_data_is_read_as_aiosmtpd_reads_it(case: str) -> None:
         expected = await _transcript(SMTP, chunks, after)
         got = await _transcript(TactSMTP, chunks, after)
         assert got == expected, f"{case}, sent {how}"
+
+
+ADDRESSES = [
+    "", "<>", "<a@b>", "<agent@support.example.com>", "<a.b+c@d-e.f> BODY=8BITMIME SMTPUTF8",
+    "<a@b>  \t SIZE=1", "<a@b>(comment) SIZE=1", "<a@b> (comment) X", "<a@b>x", "<a@b>\x0bX",
+    "<a..b@c>", "<.a@b>", "<a@b.>", "<a@-b>", " <a@b>", "a@b", "a@b SIZE=1", "<@route:a@b>",
+    '<"q s"@b.c>', "<a b@c>", "<é@ü.de>", "<a@[1.2.3.4]>", "<a@b", "junk", "<" + "l" * 70 + "@d>",
+]
+
+
+@pytest.mark.parametrize("arg", ADDRESSES)
+async def test_mail_and_rcpt_addresses_parse_as_aiosmtpd_parses_them(arg: str) -> None:
+    loop = asyncio.get_running_loop()
+    ours, theirs = TactSMTP(Recorder(), users=Users({}), loop=loop), SMTP(Recorder(), loop=loop)
+
+    def parse(server: SMTP) -> object:
+        try:
+            return server._getaddr(arg)
+        except Exception as exc:  # aiosmtpd raises on a few malformed routes
+            return type(exc).__name__
+
+    assert parse(ours) == parse(theirs)
