@@ -354,9 +354,18 @@ def _strip_quotes(block: list[str]) -> str:
 _NO_ALNUM = re.compile(r"^[\W_]*$")
 
 
+def _has_marks(lines: list[str]) -> bool:
+    """Could a line be a QUOTE_MARK/RULE_MARK line? (one scan instead of a strip per line)"""
+    joined = "".join(lines)
+    return QUOTE_MARK in joined or RULE_MARK in joined
+
+
 def _finish(new: list[str], quoted: list[str], attribution: str, kind: str) -> Split:
-    keep = [line.rstrip() for line in new if line.strip() not in (QUOTE_MARK, RULE_MARK)]
-    if any(_QPFX.match(line) for line in keep):
+    if _has_marks(new):
+        keep = [line.rstrip() for line in new if line.strip() not in (QUOTE_MARK, RULE_MARK)]
+    else:
+        keep = [line.rstrip() for line in new]
+    if any(">" in line for line in keep) and any(_QPFX.match(line) for line in keep):
         # Inline quotes (a quoted question answered below it) are the customer's words:
         # they go to `quoted`, and only the agent's own lines stay in `text`.
         inline: list[str] = []
@@ -375,7 +384,10 @@ def _finish(new: list[str], quoted: list[str], attribution: str, kind: str) -> S
     while keep and _NO_ALNUM.match(keep[-1].replace("\u1427", "")):
         keep.pop()  # trailing rules and decoration ("--", "____", "ᐧ") carry no text
     text = "\n".join(keep)
-    raw_quoted = "\n".join(x for x in quoted if x.strip() not in (QUOTE_MARK, RULE_MARK))
+    if _has_marks(quoted):
+        raw_quoted = "\n".join(x for x in quoted if x.strip() not in (QUOTE_MARK, RULE_MARK))
+    else:
+        raw_quoted = "\n".join(quoted)
     sig, trailer = _signature(keep)
     return Split(text.strip("\n").rstrip(), raw_quoted, attribution.strip(), kind,
                  signature=_tail(keep, sig), trailer=_tail(keep, trailer))
@@ -712,6 +724,8 @@ def _signature(lines: list[str]) -> tuple[int, int]:
     for pos in range(1, len(idx)):
         s = lines[idx[pos]].strip()
         after = len(idx) - pos - 1
+        if s[:2] not in ("--", "__"):  # what both patterns start with
+            continue
         if (_SIG_DELIM.match(s) and 1 <= after <= 10) or (_SIG_RULE.match(s) and 1 <= after <= 6):
             sig = idx[pos]
             break
