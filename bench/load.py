@@ -35,6 +35,7 @@ import shlex
 import shutil
 import signal
 import socket
+import statistics
 import sys
 import tempfile
 import time
@@ -542,7 +543,46 @@ def report(results: list[Result], args: argparse.Namespace, samples: list) -> di
                      f" (STILL ARRIVING when the --settle {args.settle:.0f} s wait ended)"))
     mix = Counter(x.intent for x in samples)
     print("intent mix of the text: " + ", ".join(f"{i} {mix[i] / len(samples):.0%}" for i in INTENTS))
+    out["checking"] = checking_time(samples)
+    c = out["checking"]
+    print(f"checking one of these replies, in this process: parse median {c['parse_ms_median']:.2f} ms; "
+          f"policy evaluation (parse excluded) median {c['evaluate_ms_median']:.2f} ms, "
+          f"p99 {c['evaluate_ms_p99']:.2f} ms (target median < 2 ms)")
     return out
+
+
+def checking_time(samples: list, repeat: int = 1) -> dict:
+    """Parse and policy-evaluation time per reply for the same messages the load used.
+
+    Each distinct text once: the policies cache their analysis of a text, so
+    timing a text twice would measure the cache.
+    """
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    import policies
+    from gateway.message import parse_message
+    from gateway.settings import Settings
+
+    team = Settings().team_policy("default")
+    now = datetime.now(timezone.utc)
+    parse_t: list[float] = []
+    eval_t: list[float] = []
+    for k in range(repeat):
+        for i, sample in enumerate(samples):
+            raw = render(sample, seq=k * len(samples) + i, sender="agent@support.example.com",
+                         recipient="customer@example.org", now=now)
+            t0 = time.perf_counter()
+            reply = parse_message(raw)
+            t1 = time.perf_counter()
+            policies.evaluate(reply, team)
+            eval_t.append(time.perf_counter() - t1)
+            parse_t.append(t1 - t0)
+    eval_t.sort()
+    return {"replies": len(eval_t),
+            "parse_ms_median": statistics.median(parse_t) * 1000,
+            "evaluate_ms_median": statistics.median(eval_t) * 1000,
+            "evaluate_ms_p99": eval_t[int(len(eval_t) * 0.99) - 1] * 1000}
 
 
 # --------------------------------------------------------------------------
