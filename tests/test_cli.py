@@ -137,3 +137,15 @@ def test_eval_runs_on_the_labeled_corpus(capsys: pytest.CaptureFixture[str]) -> 
 def test_eval_without_labels_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", str(tmp_path)]) == 2
     assert "no labels.jsonl" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_broken_config_naming_file_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "tact.toml"
+    bad.write_text("[gateway]\nmax_message_size = 'lots'\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "serve", "--config", str(bad)],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "TACT_CONFIG": ""},
+    )
+    assert out.returncode == 2
+    assert str(bad) in out.stderr and "gateway.max_message_size" in out.stderr
+    assert "listening" not in out.stderr
