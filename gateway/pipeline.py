@@ -149,6 +149,9 @@ class CheckPool:
         self._idle: deque[_Worker] = deque()
         self._queue: deque[tuple[tuple[object, ...], asyncio.Future[Outcome]]] = deque()
         self._ready = self._loop.create_future()
+        # (deadline, job) in submission order: one timer for the pool, not one per job
+        self._deadlines: deque[tuple[float, asyncio.Future[Outcome]]] = deque()
+        self._sweeper = self._loop.call_later(1.0, self._sweep)
         self.broken = False
         for worker in self._workers:
             self._loop.add_reader(worker.conn.fileno(), self._answer, worker)
@@ -161,13 +164,24 @@ class CheckPool:
         """Wait until every worker has loaded the policies."""
         await self._ready
 
-    def submit(self, *job: object) -> asyncio.Future[Outcome]:
+    def submit(self, *job: object, timeout: float = CHECK_TIMEOUT) -> asyncio.Future[Outcome]:
+        """The job's answer; TimeoutError if none came within `timeout` (±1 s) seconds."""
         if self.broken:
             raise BrokenProcessPool("a checking worker died")
         future: asyncio.Future[Outcome] = self._loop.create_future()
+        self._deadlines.append((self._loop.time() + timeout, future))
         self._queue.append((job, future))
         self._dispatch()
         return future
+
+    def _sweep(self) -> None:
+        now = self._loop.time()
+        deadlines = self._deadlines
+        while deadlines and (deadlines[0][1].done() or deadlines[0][0] <= now):
+            _, future = deadlines.popleft()
+            if not future.done():  # given up on; its worker is free again once it answers
+                future.set_exception(asyncio.TimeoutError())
+        self._sweeper = self._loop.call_later(1.0, self._sweep)
 
     def _dispatch(self) -> None:
         while self._idle and self._queue:
@@ -218,6 +232,8 @@ class CheckPool:
 
     def close(self) -> None:
         """Stop the workers: closing a pipe ends its worker's loop (killed if it lingers)."""
+        self._sweeper.cancel()
+        self._deadlines.clear()
         for worker in self._workers:
             try:
                 self._loop.remove_reader(worker.conn.fileno())
@@ -262,8 +278,7 @@ class Checker:
                                   received_at), CHECK_TIMEOUT)
         pool = self._pool
         try:
-            return await asyncio.wait_for(pool.submit(raw, sender, recipients, received_at),
-                                          CHECK_TIMEOUT)
+            return await pool.submit(raw, sender, recipients, received_at)
         except BrokenProcessPool:
             # A worker died (killed, out of memory): replace the pool for the next
             # messages; this one fails open like any checking failure.

@@ -9,7 +9,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+
+import pytest
+
+from gateway.pipeline import CheckPool
+from gateway.settings import Settings
 
 from tests.conftest import RunningGateway, Sink, free_port, make_message
 
@@ -104,3 +110,18 @@ def test_an_unreachable_store_is_a_startup_error(tmp_path: Path, sink: Sink) -> 
     errors = [line for line in done.stderr.splitlines() if line.startswith("tact: error:")]
     assert len(errors) == 1 and "store" in errors[0] and "unreachable" in errors[0], done.stderr
     print(errors[0])
+
+
+async def test_a_check_without_an_answer_times_out() -> None:
+    pool = CheckPool(Settings(), 0)  # no worker: nothing ever answers
+    try:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await pool.submit(b"x", "a@b", (), None, timeout=0.1)
+        assert time.monotonic() - started < 3
+    finally:
+        pool.close()
+    assert not pool.broken
+    with pytest.raises(BrokenProcessPool):
+        pool._break()
+        pool.submit(b"x", "a@b", (), None)
