@@ -17,6 +17,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import pickle
 import re
 import threading
 import time
@@ -104,10 +105,10 @@ def _check_in_worker(raw: bytes, sender: str, recipients: tuple[str, ...],
 def _serve_checks(conn: Connection, settings: Settings, parent_pid: int) -> None:
     """A checking process: ("ready", None) once loaded, then one answer per job it reads."""
     _init_worker(settings, parent_pid)
-    conn.send(("ready", None))
+    conn.send_bytes(pickle.dumps(("ready", None)))
     while True:
         try:
-            job = conn.recv()
+            job = pickle.loads(conn.recv_bytes())
         except (EOFError, OSError):  # the gateway closed its end (stopping, or gone)
             return
         try:
@@ -115,11 +116,13 @@ def _serve_checks(conn: Connection, settings: Settings, parent_pid: int) -> None
         except Exception as exc:  # check_and_render does not raise; in case it ever does
             answer = ("error", RuntimeError(f"checking raised {type(exc).__name__}"))
         try:
-            conn.send(answer)
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an unpicklable result
+            data = pickle.dumps(("error", RuntimeError(f"cannot send the result: {type(exc).__name__}")))
+        try:
+            conn.send_bytes(data)
         except (EOFError, OSError):
             return
-        except Exception as exc:  # an unpicklable result: nothing was written yet
-            conn.send(("error", RuntimeError(f"cannot send the result: {type(exc).__name__}")))
 
 
 class _Worker:
@@ -191,17 +194,21 @@ class CheckPool:
             worker = self._idle.popleft()
             worker.job = future
             try:
-                worker.conn.send(job)
+                worker.conn.send_bytes(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
             except (OSError, ValueError):
                 self._break()
                 return
 
     def _answer(self, worker: _Worker) -> None:
         try:
-            status, value = worker.conn.recv()
+            data = worker.conn.recv_bytes()
         except (EOFError, OSError):
             self._break()
             return
+        try:
+            status, value = pickle.loads(data)
+        except Exception as exc:  # an answer this process cannot load: that job fails
+            status, value = "error", RuntimeError(f"cannot load the answer: {type(exc).__name__}")
         if status == "ready":
             self._idle.append(worker)
             if len(self._idle) == len(self._workers) and not self._ready.done():
