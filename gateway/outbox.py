@@ -44,23 +44,62 @@ class OutboxWorker:
         self.max_attempts = max_attempts
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()  # items handed over by `wake(item)`
+        self._sent: list[OutboxItem] = []  # sent, not yet marked so in the store
+        self._marking: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="tact-outbox")
 
-    def wake(self) -> None:
-        """Look at the outbox now (called after an enqueue)."""
-        self._wake.set()
+    def wake(self, *claimed: OutboxItem) -> None:
+        """Look at the outbox now (called after an enqueue); or, given items this process
+        enqueued already claimed (`Store.enqueue_claimed`), send those at once: no poll,
+        no claim transaction. Until they are marked sent, their lease keeps them safe."""
+        if not claimed:
+            self._wake.set()
+            return
+        for item in claimed:
+            task = asyncio.create_task(self._send_claimed(item), name=f"tact-outbox-{item.id}")
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
 
     async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._task.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        if self._sending:  # let sends under way finish (an unsent item's lease expires: retried)
+            _, late = await asyncio.wait(set(self._sending), timeout=5)
+            for task in late:
+                task.cancel()
+        if self._marking is not None:
+            await asyncio.wait({self._marking}, timeout=5)
+        await self._mark_sent()
+
+    async def _send_claimed(self, item: OutboxItem) -> None:
+        if await self._send(item):
+            self._sent.append(item)
+            if self._marking is None:
+                self._marking = asyncio.create_task(self._mark_sent(), name="tact-outbox-mark")
+
+    async def _mark_sent(self) -> None:
+        """Mark what went out, in one transaction per batch (group commit)."""
         try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
-        self._task = None
+            while self._sent:
+                batch, self._sent = self._sent, []
+                try:
+                    await asyncio.to_thread(self.store.mark_sent_many, [item.id for item in batch])
+                except Exception:
+                    # their leases expire and they go out again: a note may come twice, never lost
+                    log.exception("outbox: cannot mark %d sent item(s)", len(batch))
+                    continue
+                for item in batch:
+                    log.info("outbox: sent %s #%d to %s", item.kind, item.id, ", ".join(item.recipients))
+        finally:
+            self._marking = None
 
     async def _run(self) -> None:
         while True:

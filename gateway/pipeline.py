@@ -14,6 +14,7 @@ policies registered at run time).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import multiprocessing
 import os
@@ -328,6 +329,15 @@ def _may_bypass(raw: bytes) -> bool:
     return any(name in head for name in _BYPASS_NAMES)
 
 
+def _takes_items(callback: Callable[..., None]) -> bool:
+    """Does `callback` take claimed outbox items (`OutboxWorker.wake(*items)`)?"""
+    try:
+        parameters = inspect.signature(callback).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters)
+
+
 # --- the pipeline -------------------------------------------------------------
 
 
@@ -335,12 +345,14 @@ class Pipeline:
     """Decides what happens to each message and makes it happen, safely."""
 
     def __init__(self, settings: Settings, checker: Checker, relay: Relay, store: Store,
-                 on_enqueue: Callable[[], None] | None = None) -> None:
+                 on_enqueue: Callable[..., None] | None = None) -> None:
+        # on_enqueue(): poll the outbox now; on_enqueue(item): send this claimed item now
         self.settings = settings
         self.checker = checker
         self.relay = relay
         self.store = store
         self.on_enqueue = on_enqueue
+        self._hand_over = on_enqueue is not None and _takes_items(on_enqueue)
         self.stats: Counter[str] = Counter()
 
     async def deliver(self, mail_from: str, rcpt_tos: list[str], raw: bytes,
@@ -434,10 +446,15 @@ class Pipeline:
         # Notes go out with the null reverse path (RFC 3834): bounces of a note never loop.
         note = NewMail(kind=kind, sender="", recipients=[sender], raw=outcome.note)
         try:
-            await asyncio.to_thread(self.store.enqueue, note)
+            if self._hand_over:  # the outbox sends it at once: enqueue it claimed
+                item = await asyncio.to_thread(self.store.enqueue_claimed, note)
+            else:
+                await asyncio.to_thread(self.store.enqueue, note)
         except Exception:
             self.stats["note_errors"] += 1
             log.exception("[%s] cannot enqueue the %s note (the message itself went out)", ref, kind)
             return
-        if self.on_enqueue:
+        if self._hand_over:
+            self.on_enqueue(item)  # type: ignore[misc]
+        elif self.on_enqueue:
             self.on_enqueue()

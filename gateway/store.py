@@ -199,6 +199,16 @@ class Store:
         with self.engine.begin() as conn:
             return int(conn.execute(_OUTBOX_INSERT, _outbox_row(mail, utcnow())).inserted_primary_key[0])
 
+    def enqueue_claimed(self, mail: NewMail, lease: timedelta = timedelta(minutes=5)) -> OutboxItem:
+        """Add a message to the outbox already claimed by the caller, who sends it now: as if
+        enqueued and claimed (if the caller dies, the lease expires and it is sent again)."""
+        now = utcnow()
+        row = _outbox_row(mail, now)
+        row.update(status=SENDING, next_attempt_at=now + lease)
+        with self.engine.begin() as conn:
+            item_id = int(conn.execute(_OUTBOX_INSERT, row).inserted_primary_key[0])
+        return OutboxItem(item_id, mail.kind, mail.sender, list(mail.recipients), mail.raw, 0)
+
     def claim_due(self, limit: int = 20, lease: timedelta = timedelta(minutes=5)) -> list[OutboxItem]:
         """Claim due outbox items for sending (a lease, so a crash does not lose them).
 

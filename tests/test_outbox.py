@@ -121,3 +121,28 @@ def eventually(condition, timeout: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.02)
+
+
+async def test_an_item_handed_over_claimed_is_sent_at_once_and_marked(store: Store) -> None:
+    relay = FlakyRelay(failures=0)
+    worker = OutboxWorker(store, relay, poll_interval=60)  # no polling: only the hand-over
+    item = store.enqueue_claimed(NOTE)
+    assert store.claim_due() == []  # leased to us: nobody else takes it
+    worker.wake(item)
+    await worker.stop()  # waits for the send and marks it
+    [row] = store.list_outbox()
+    assert relay.sent == [NOTE.raw] and row["status"] == SENT and row["sent_at"] is not None
+
+
+async def test_a_handed_over_item_that_fails_is_retried_by_the_poller(store: Store) -> None:
+    relay = FlakyRelay(failures=1)
+    worker = OutboxWorker(store, relay, backoff=(0,), max_attempts=5)
+    worker.wake(store.enqueue_claimed(NOTE))
+    for _ in range(100):
+        if store.list_outbox()[0]["attempts"] == 1:
+            break
+        await asyncio.sleep(0.01)
+    assert relay.sent == []
+    assert await worker.run_once() == 1
+    [row] = store.list_outbox()
+    assert row["status"] == SENT and row["attempts"] == 1 and relay.sent == [NOTE.raw]
