@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from policies.model import PolicyOptions
@@ -31,7 +30,9 @@ def count_emoji(text: str, start: int = 0, end: int | None = None) -> int:
             n += 1
     return n
 _FUTURE = re.compile(r"\b(?:will|'ll|shall|should|going to|expect|within|by)\b", re.IGNORECASE)
-_CAPS = re.compile(r"(?<![\w-])[A-Z]{3,}(?![\w-])")
+# A run of 3+ capitals as a word. The first capital comes before the word-start check
+# (a lookbehind over it) so that the engine can skip ahead to capitals.
+_CAPS = re.compile(r"[A-Z](?<![\w-][A-Z])[A-Z]{2,}(?![\w-])")
 _SHOUTED_SHORT = frozenset("NOT NOW ALL ANY YET TWO WHY HOW YOU OUR DAY BUT AND THE ONE TEN SIX OFF OUT WAY".split())
 _ACRONYMS = frozenset(
     """PHP SSL DNS URL API CSV PDF UTC GMT BST CET CEST EST EDT PST PDT IST AEST AEDT USB ISP VAT FAQ SMS TLS SPF DKIM
@@ -46,9 +47,6 @@ _IMPERATIVES = frozenset(
 )
 _FIRST_WORD = re.compile(r"[A-Za-z]+")
 _STEP = re.compile(r"\s*(?:\d{1,2}[.)]|[-*•])\s+\w")
-_PUNCT_UPSET = re.compile(r"[!?]{2,}|\?!|!\?")
-_LOWER_START = re.compile(r"(?:^|[.!?]\s+|\n)\s*([a-z])")
-_ANY_START = re.compile(r"(?:^|[.!?]\s+|\n)\s*([A-Za-z])")
 
 
 @lru_cache(maxsize=512)
@@ -146,20 +144,86 @@ def _sentence_of(doc: Doc, pos: int, starts: list[int]) -> Span | None:
 # ---------------------------------------------------------------- the customer
 
 
-@dataclass(frozen=True)
 class Customer:
-    """How the customer wrote: register, how upset, and their direct questions."""
+    """How the customer wrote: register, how upset, and their direct questions.
 
-    text: str
-    register: str  # "casual", "formal" or "neutral"
-    casual: int
-    formal: int
-    upset: int
-    questions: tuple[str, ...]
+    Each is worked out the first time a policy asks for it: most replies need
+    only how upset the customer is and what they asked, not their register.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._flat = flat(text)
+
+    @cached_property
+    def casual(self) -> int:
+        text = self.text
+        casual = _count(P["casual"], self._flat)
+        casual += min(2, count_emoji(text))
+        if re.search(r"\sx+\s*\Z", text):  # a kiss at the end
+            casual += 1
+        starts = _sentence_initials(text)
+        lowers = sum(1 for c in starts if c.islower())
+        if len(starts) >= 2 and lowers / len(starts) >= 0.5:
+            casual += 2
+        if _I.search(text):
+            casual += 1
+        return casual
+
+    @cached_property
+    def formal(self) -> int:
+        return _count(P["formal"], self._flat)
+
+    @cached_property
+    def register(self) -> str:
+        """"casual", "formal" or "neutral"."""
+        casual, formal = self.casual, self.formal
+        if casual >= 2 and casual > formal:
+            return "casual"
+        if formal >= 2 and formal > casual:
+            return "formal"
+        return "neutral"
+
+    @cached_property
+    def upset(self) -> int:
+        text = self.text
+        upset = _count(P["upset"], self._flat)
+        caps = [w for w in _CAPS.findall(text) if w not in _ACRONYMS and (len(w) >= 4 or w in _SHOUTED_SHORT)]
+        upset += min(2, len(caps))
+        # "!!", "??", "?!" … once at most: "!!" alone is as often glee as anger.
+        upset += int(any(p in text for p in ("!!", "??", "?!", "!?")))
+        return upset
 
     @property
     def is_upset(self) -> bool:
         return self.upset >= 2
+
+    @cached_property
+    def questions(self) -> tuple[str, ...]:
+        return tuple(part for q in _questions(self.text, self._flat) for part in _split_question(q))
+
+
+def _count(pattern: Matcher | None, flat_text: str) -> int:
+    return len(pattern.finditer(flat_text)) if pattern else 0
+
+
+# The first letter of the text and of each sentence or line. The regex starts with a
+# character class so that the engine skips ahead to candidate positions quickly; the
+# text's own start is matched separately.
+_TEXT_START = re.compile(r"\s*([A-Za-z])")
+_NEXT_START = re.compile(r"(?:[.!?]\s+|\n)\s*([A-Za-z])")
+
+
+def _sentence_initials(text: str) -> list[str]:
+    first = _TEXT_START.match(text)
+    rest = _NEXT_START.findall(text, first.end() if first else 0)
+    return [first.group(1), *rest] if first else rest
+
+
+# "i", "i'm", "i've", "i'd" as a word (lower case: casual). Written to start with the
+# literal "i", with the word-start check as a lookbehind after it, so the engine can
+# jump between the i's instead of trying the lookbehind at every position.
+_I = re.compile(r"i(?<![\w']i)(?:'m|'ve|'d)?(?![\w'])")
 
 
 _QUESTION_MARKS = re.compile(r"\?+")
@@ -182,30 +246,7 @@ def customer(quoted: str) -> Customer | None:
     text = customer_text(quoted)
     if len(text.strip()) < 3:
         return None
-    flat_text = flat(text)
-    casual = sum(1 for _ in P["casual"].finditer(flat_text)) if P["casual"] else 0
-    casual += min(2, count_emoji(text))
-    if re.search(r"\sx+\s*\Z", text):  # a kiss at the end
-        casual += 1
-    starts = _ANY_START.findall(text)
-    lowers = _LOWER_START.findall(text)
-    if len(starts) >= 2 and len(lowers) / len(starts) >= 0.5:
-        casual += 2
-    if re.search(r"(?<![\w'])i(?:'m|'ve|'d)?(?![\w'])", text):
-        casual += 1
-    formal = sum(1 for _ in P["formal"].finditer(flat_text)) if P["formal"] else 0
-    if casual >= 2 and casual > formal:
-        register = "casual"
-    elif formal >= 2 and formal > casual:
-        register = "formal"
-    else:
-        register = "neutral"
-    upset = sum(1 for _ in P["upset"].finditer(flat_text)) if P["upset"] else 0
-    caps = [w for w in _CAPS.findall(text) if w not in _ACRONYMS and (len(w) >= 4 or w in _SHOUTED_SHORT)]
-    upset += min(2, len(caps))
-    upset += min(1, len(_PUNCT_UPSET.findall(text)))  # "!!" alone is as often glee as anger
-    questions = tuple(part for q in _questions(text, flat_text) for part in _split_question(q))
-    return Customer(text, register, casual, formal, upset, questions)
+    return Customer(text)
 
 
 _COMPOUND = re.compile(

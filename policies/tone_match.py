@@ -91,7 +91,7 @@ class ToneMatch:
                 f'{"casually" if who.register == "casual" else "plainly"}; it puts distance between you.',
                 f'Write the way they did: use "{_plain(text[m.start():m.end()])}" instead, and keep the rest plain.')]
         slangy = len(slang) + (sig.emoji if sig.emoji >= 2 else 0)
-        if who.register == "formal" and slangy >= 1 or who.register == "neutral" and slangy >= 3:
+        if slangy >= 1 and (who.register == "formal" or who.register == "neutral" and slangy >= 3):
             m = slang[0] if slang else None
             at = (m.start(), m.end()) if m else (doc.body.start, doc.body.end)
             word = squash(text[at[0]:at[1]])
