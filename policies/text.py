@@ -84,35 +84,37 @@ class Matcher:
             for m in self.unanchored.finditer(text, pos, end):
                 found[m.span()] = m
         index, bounds, by_prefix = word_index(text, _VOCAB_VERSION[0])
-        windows: dict[int, set[int]] = {}  # entry → windows where one of its anchors occurs
+        # entry → the window lists of its anchor words found in the text
+        windows: dict[int, list[list[int]]] = {}
         by_word = self.by_word
-        if len(self.words) < len(index):
-            hits = [w for w in self.words if w in index]
-        else:
-            hits = [w for w in index if w in self.words]
-        for w in hits:
+        for w in index.keys() & self.words:
             wids = index[w]
             for i in by_word[w]:
-                windows.setdefault(i, set()).update(wids)
+                windows.setdefault(i, []).append(wids)
         for p in self.prefixes:
             for w in by_prefix.get(p, ()):
                 wids = index[w]
                 for i in by_word[p + "*"]:
-                    windows.setdefault(i, set()).update(wids)
-        for i, wids in windows.items():
-            entry = self.entries[i]
-            ordered = sorted(wids)
-            k = 0
-            while k < len(ordered):  # neighbouring windows are searched as one stretch
-                first = last = ordered[k]
-                while k + 1 < len(ordered) and ordered[k + 1] == last + 1:
-                    k += 1
-                    last = ordered[k]
-                k += 1
-                ws, we = max(pos, bounds[first]), min(end, bounds[last + 1] + 1)
+                    windows.setdefault(i, []).append(wids)
+        entries = self.entries
+        for i in sorted(windows):  # in entry order, so that the first entry's match is kept for a span
+            lists = windows[i]
+            ordered = lists[0] if len(lists) == 1 else sorted(set().union(*lists))  # one word's: sorted already
+            finditer = entries[i].finditer
+            first = last = ordered[0]
+            for wid in ordered[1:] + [-2]:  # neighbouring windows are searched as one stretch
+                if wid == last + 1:
+                    last = wid
+                    continue
+                ws, we = bounds[first], bounds[last + 1] + 1
+                if ws < pos:
+                    ws = pos
+                if we > end:
+                    we = end
                 if ws < we:
-                    for m in entry.finditer(text, ws, we):
+                    for m in finditer(text, ws, we):
                         found.setdefault(m.span(), m)
+                first = last = wid
         kept: list[re.Match[str]] = []
         for k in sorted(found, key=lambda span: (span[0], -span[1])):
             if kept and k[1] <= kept[-1].end():
