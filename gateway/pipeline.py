@@ -251,6 +251,9 @@ class CheckPool:
         for _, future in self._queue:
             future.cancel()
         self._queue.clear()
+        for worker in self._workers:  # answers that will not be read now: those checks fail
+            if worker.job is not None and not worker.job.done():
+                worker.job.set_exception(BrokenProcessPool("the checking processes were stopped"))
         threading.Thread(target=_reap, args=([w.process for w in self._workers],),
                          daemon=True, name="tact-check-reaper").start()
 
