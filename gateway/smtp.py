@@ -198,6 +198,8 @@ class TactSMTP(SMTP):
             log.info("Connection lost during DATA")
             self._writer.close()
             raise
+        if data is None:
+            return
         if data.state is not data.NOMINAL:
             await self.push("500 Line too long (see RFC5321 4.5.3.1.6)" if data.state is data.TOO_LONG
                             else "552 Error: Too much mail data")
@@ -220,7 +222,7 @@ class TactSMTP(SMTP):
         self._set_post_data_state()
         await self.push("250 OK" if status is MISSING else status)
 
-    async def _read_data(self) -> _Data:
+    async def _read_data(self) -> _Data | None:
         """Read up to and including the "." line. What is already buffered is taken in one
         piece (peeking at the reader's buffer; only `readexactly` consumes it, so nothing past
         the "." is read); a line that has not fully arrived is awaited with `readuntil`,
@@ -257,7 +259,9 @@ class TactSMTP(SMTP):
                 return data
             else:
                 data.add_lines(line)
-        return data
+        # The connection went away before the "." line: there is no message and nobody to
+        # answer (aiosmtpd would hand the partial body to the handler).
+        return None
 
     async def _check(self, mechanism: str, login: bytes, password: bytes) -> AuthResult:
         ok = await asyncio.to_thread(self.users.verify, login, password)
