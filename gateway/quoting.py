@@ -141,6 +141,8 @@ _RULE_LINE = re.compile(r"^\s*(?:[-_=─━]\s*){8,}$")
 
 
 def _unquote_line(line: str) -> tuple[int, str]:
+    if ">" not in line:
+        return 0, line
     m = _QPFX.match(line)
     if not m:
         return 0, line
@@ -442,7 +444,8 @@ def _split(body: str) -> Split:
         if not depth and len(s) < 160 and _is_helpdesk(s):
             return _split_helpdesk(lines, i)  # "##- Please type your reply above this line -##"
         if _is_marker_line(ts.strip("*_ ")) or (
-            (_UNDERSCORES.match(ts) or _TITLED_RULE.match(ts)) and _next_is_header(lines, i + 1)
+            ts[:1] in ("-", "=", "*", "_")  # what both rules start with
+            and (_UNDERSCORES.match(ts) or _TITLED_RULE.match(ts)) and _next_is_header(lines, i + 1)
         ):
             k = _next_content(lines, i + 1)
             hb = _header_block(lines, k) if k < n else 0
