@@ -14,7 +14,9 @@ from policies.text import Doc, Matcher, PhraseBook, Span, analyse, customer_text
 _BOOK = PhraseBook("signals", extend="")
 P = _BOOK.for_options(PolicyOptions())
 
-_SINGLE_NL = re.compile(r"(?<!\n)\n(?!\n)")
+# A line break on its own (not one of a blank line). Written to start with the line break,
+# with the check before it as a lookbehind, so that the engine can jump between breaks.
+_SINGLE_NL = re.compile(r"\n(?<!\n\n)(?!\n)")
 _PICTO = re.compile("[\U0001F300-\U0001FAFF\U00002600-\U000027BF\U0001F000-\U0001F2FF]")
 _SMILEY = re.compile(r"[:;]-?[)D(P]|\^_\^|<3")
 

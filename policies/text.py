@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -526,6 +527,7 @@ class Doc:
     sentences: tuple[Span, ...]
     english: bool
     words: int
+    sentence_starts: tuple[int, ...]  # for finding a sentence by offset
 
 
 @lru_cache(maxsize=512)
@@ -577,7 +579,8 @@ def analyse(text: str) -> Doc:
     content = Span(c_start, c_end, text[c_start:c_end])
     sentences = tuple(split_sentences(text, c_start, c_end))
     words = _words(body.text.lower())
-    return Doc(text, body, content, greeting, signoff, sentences, _english(words), len(words))
+    return Doc(text, body, content, greeting, signoff, sentences, _english(words), len(words),
+               tuple(s.start for s in sentences))
 
 
 def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -681,9 +684,9 @@ def is_english(text: str) -> bool:
 
 def sentence_at(doc: Doc, pos: int) -> Span:
     """The sentence containing offset `pos` (or a one-line span around it)."""
-    for s in doc.sentences:
-        if s.start <= pos < s.end:
-            return s
+    k = bisect_right(doc.sentence_starts, pos) - 1  # sentences are in order and don't overlap
+    if k >= 0 and pos < doc.sentences[k].end:
+        return doc.sentences[k]
     nl_start = doc.text.rfind("\n", 0, pos) + 1
     nl_end = doc.text.find("\n", pos)
     if nl_end < 0:
@@ -720,16 +723,13 @@ def customer_text(quoted: str) -> str:
     earlier messages (deeper quotes, attributions, header blocks) dropped."""
     if not quoted.strip():
         return ""
-    lines = quoted.replace("\r\n", "\n").split("\n")
-    quoted_lines = [ln for ln in lines if ln.strip()]
-    if quoted_lines and all(ln.lstrip().startswith(">") for ln in quoted_lines):
-        lines = [re.sub(r"^\s*> ?", "", ln) for ln in lines]
-    kept = []
-    for i, ln in enumerate(lines):
-        if ln.lstrip().startswith(">"):
-            continue
-        kept.append(ln)
-    text = "\n".join(kept)
+    text = quoted.replace("\r\n", "\n")
+    if ">" in text:  # without any ">", no line is quoted: nothing to remove line by line
+        lines = text.split("\n")
+        quoted_lines = [ln for ln in lines if ln.strip()]
+        if quoted_lines and all(ln.lstrip().startswith(">") for ln in quoted_lines):
+            lines = [re.sub(r"^\s*> ?", "", ln) for ln in lines]
+        text = "\n".join(ln for ln in lines if not ln.lstrip().startswith(">"))
     # Drop an attribution line at the very top, then cut at the next one.
     text = re.sub(r"\A\s*(?:On .{0,200}wrote:|From:.*)\s*\n", "", text, flags=re.IGNORECASE)
     m = _NESTED_START.search(text)
