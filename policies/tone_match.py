@@ -58,8 +58,11 @@ class ToneMatch:
         curt = keep(find(book["curt"], text, doc.content))
         cheer = len(cheery) + sig.emoji + min(2, text.count("!!", doc.body.start, doc.body.end))
 
-        if who.is_upset:
-            if cheer >= 2 or (cheer >= 1 and slang):
+        # How upset the customer is costs a scan of their whole message, so it is asked only
+        # when the reply has something that would matter to an upset customer (cheer, or
+        # blame, curtness or brevity); otherwise the outcome is the same either way.
+        if cheer >= 2 or (cheer >= 1 and slang):
+            if who.is_upset:
                 first = min((m.start() for m in cheery), default=None)
                 at = sentence_at(doc, first) if first is not None else (doc.greeting or doc.sentences[0])
                 return [make_finding(
@@ -68,12 +71,13 @@ class ToneMatch:
                     "them seriously.",
                     'Drop the cheer and emoji, and open by acknowledging the problem, e.g. "I\'m sorry this '
                     'has happened again. Here is what I\'ve done: …"')]
+        else:
             blame = find(BLAME.for_options(_NO_OPTIONS)["phrases"], text, doc.content)
             cold = not sig.empathy
             curt = curt if cold else []
             short = cold and doc.words < 30 and not _GREETED.match(doc.greeting.text if doc.greeting else "") \
                 and not _WRITER_ACTS.search(doc.content.text)
-            if blame or curt or short:
+            if (blame or curt or short) and who.is_upset:
                 at = sentence_at(doc, (blame or curt)[0].start()) if (blame or curt) else doc.content
                 if not at.text:
                     at = doc.body
