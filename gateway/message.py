@@ -121,6 +121,9 @@ def _extract(raw: bytes) -> tuple[Message | None, str, str]:
     """(header source, text/plain body, text/html body) — best effort, never raises."""
     msg: Message | None = None
     plain = html = ""
+    simple = _simple_text(raw)
+    if simple is not None:
+        return simple
     if mailparser is not None:
         try:
             mail = mailparser.parse_from_bytes(raw)
@@ -153,6 +156,57 @@ def _extract(raw: bytes) -> tuple[Message | None, str, str]:
     if not plain.strip() and not html.strip():
         plain, html = _raw_body(raw, msg)
     return msg, plain, html
+
+
+# Charsets that decode ASCII bytes as ASCII: for these, mail-parser's shortcut (an ASCII
+# 7bit/8bit body is used as is, undecoded) and a strict decode give the same text.
+_ASCII_CHARSETS = frozenset({
+    "utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin1", "latin-1", "iso-8859-15",
+    "windows-1252", "cp1252",
+})
+_SIMPLE_CTE = ("", "7bit", "8bit", "quoted-printable", "base64")
+
+
+def _simple_text(raw: bytes) -> tuple[Message, str, str] | None:
+    """Fast path for the common reply: one text/plain part, not an attachment, no parse
+    defects, ASCII MIME headers, an ASCII-compatible charset that decodes the body without
+    error. Returns (message, plain, "") or None for anything else (the full path below).
+
+    Why it is safe: mail-parser builds its Message with the same `email.message_from_bytes`
+    call (compat32), and for such a message its text_plain is exactly what this computes
+    (`MailParser._decode_body_payload`: the stored ASCII payload as is for 7bit/8bit, else
+    the decoded payload in the charset); the stdlib fallback would decode the same bytes to
+    the same text. What mail-parser adds (attachments, defects, decoding every header) is
+    not read here. Skipping it saves ~0.2 ms per 5 KB reply."""
+    try:
+        msg = message_from_bytes(raw)
+        if msg.defects or msg.is_multipart() or msg.get_content_type() != "text/plain":
+            return None
+        for name in ("Content-Type", "Content-Transfer-Encoding", "Content-Disposition"):
+            values = msg.get_all(name) or []
+            if len(values) > 1 or not all(isinstance(v, str) and v.isascii() for v in values):
+                return None
+        if msg.get("Content-Disposition") is not None or msg.get_filename() is not None:
+            return None
+        charset = msg.get_content_charset("utf-8")
+        cte = str(msg.get("Content-Transfer-Encoding", "")).strip().lower()
+        if charset not in _ASCII_CHARSETS or cte not in _SIMPLE_CTE:
+            return None
+        payload = msg._payload
+        if not isinstance(payload, str):
+            return None
+        if cte in ("", "7bit", "8bit") and payload.isascii():
+            text = payload
+        else:
+            data = msg.get_payload(decode=True)
+            if not isinstance(data, bytes) or msg.defects:
+                return None
+            text = data.decode(charset)  # strict: a bad byte takes the full path
+        if not text.strip():
+            return None  # blank: the full path's fallbacks decide
+        return msg, text, ""
+    except Exception:  # whatever the reason, the full path handles it
+        return None
 
 
 def _has_attached_message(msg: Message) -> bool:

@@ -610,3 +610,50 @@ def test_tagline_like_lines_split_fast() -> None:
     split_reply(body)
     split_reply("\n\n".join(["Hi"] + lines))
     assert time.perf_counter() - t0 < 1.0
+
+
+_SIMPLE_BODY = "Hi Ruth,\n\nThe refund is on its way — 3–5 days.\n\nSam\n\nOn Tue, 3 Nov 2026 at 09:12, Ruth <ruth@customer.example> wrote:\n> Where is my refund?\n"
+
+
+def _simple_variants() -> list[bytes]:
+    import base64
+    import quopri
+
+    head = ("From: Sam <sam@help.example>\nTo: Ruth <ruth@customer.example>\nSubject: Re: x\n"
+            "Date: Tue, 03 Nov 2026 10:30:00 +0000\n")
+    utf8 = _SIMPLE_BODY.encode("utf-8")
+    return [
+        eml(_SIMPLE_BODY),
+        eml(_SIMPLE_BODY, crlf=True),
+        eml("Plain ASCII reply.\n", ctype="text/plain"),
+        (head + "\n").encode() + b"No MIME headers at all.\n",
+        (head + "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n").encode()
+        + quopri.encodestring(utf8),
+        (head + "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n").encode()
+        + base64.encodebytes(utf8),
+        (head + "Content-Type: text/plain; charset=iso-8859-1\n\n").encode() + "Café ok.\n".encode("latin-1"),
+        # not simple: the full path decides
+        (head + "Content-Type: text/plain; charset=utf-8\n\n").encode() + b"bad \xff byte\n",
+        (head + "Content-Type: text/plain; charset=utf-7\n\n").encode() + b"A +- sign\n",
+        (head + "Content-Type: text/plain; charset=utf-8\nContent-Disposition: attachment\n\n").encode() + utf8,
+        (head + "Content-Type: text/plain; name=a.txt\n\n").encode() + utf8,
+        (head + "Content-Type: text/html; charset=utf-8\n\n").encode() + b"<p>Hi</p>",
+        (head + "Content-Type: text/plain; charset=utf-8\n\n").encode() + b"  \n",
+    ]
+
+
+@pytest.mark.parametrize("k", range(13))
+def test_simple_text_fast_path_matches_the_full_path(k: int, monkeypatch) -> None:
+    import gateway.message as m
+
+    raw = _simple_variants()[k]
+    fast = parse_message(raw)
+    monkeypatch.setattr(m, "_simple_text", lambda raw: None)
+    assert parse_message(raw) == fast
+
+
+def test_simple_text_fast_path_is_taken_for_a_plain_reply() -> None:
+    from gateway.message import _simple_text
+
+    assert _simple_text(eml(_SIMPLE_BODY)) is not None
+    assert _simple_text(eml("<p>Hi</p>", ctype="text/html")) is None
