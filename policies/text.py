@@ -45,7 +45,66 @@ def compile_phrases(entries: Iterable[str]) -> Matcher | None:
 
 def _bounded(parts: list[str]) -> re.Pattern[str]:
     body = "|".join(f"(?:{p})" for p in parts)
-    return re.compile(rf"(?<![\w'])(?:{body})(?![\w])")
+    source = rf"(?<![\w'])(?:{body})(?![\w])"
+    return _word_start_last(body) or re.compile(source)
+
+
+def _word_start_last(body: str) -> re.Pattern[str] | None:
+    r"""`(?<![\w'])(?:body)(?![\w])` compiled so that the engine can skip ahead, or None.
+
+    A pattern that opens with the word-start lookbehind is tried at every
+    position of the text, which makes even a plain "obviously" slow. So the
+    lookbehind is moved to just after the literal letters each way through
+    `body` starts with ("you (?:must|…)" becomes "you(?<![\w']you) (?:must|…)";
+    "(?:if|had) you" becomes "(?:if(?<![\w']if)|had(?<![\w']had)) you"): it
+    still tests the character before the match start, but now the pattern
+    starts with a literal (or a set of first letters), and the engine jumps
+    between their occurrences. Same matches, spans and groups. None when some
+    way through `body` does not start with a literal.
+    """
+    from re import _compiler, _parser  # type: ignore[attr-defined]
+
+    try:
+        tree = _parser.parse(rf"(?:{body})(?![\w])")
+    except re.error:
+        return None
+    if tree.state.flags & ~re.UNICODE:  # inline flags (case-insensitive, …): keep the plain form
+        return None
+    first = _guarded(list(tree.data[:1]), tree.state)
+    if first is None:
+        return None
+    tree.data[:1] = first
+    return _compiler.compile(tree)
+
+
+def _guarded(items: list, state: object) -> list | None:  # type: ignore[type-arg]
+    """`items` with the word-start lookbehind inserted after their leading literals (see
+    `_word_start_last`), or None when some way through them starts otherwise."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    k = 0
+    while k < len(items) and items[k][0] is c.LITERAL:
+        k += 1
+    if k:
+        letters = "".join(re.escape(chr(av)) for _, av in items[:k])
+        lookbehind = _parser.parse(rf"(?<![\w']{letters})").data[0]
+        return items[:k] + [lookbehind] + items[k:]
+    if not items:
+        return None
+    op, av = items[0]
+    if op is c.SUBPATTERN:
+        group, add_flags, del_flags, sub = av
+        inner = None if add_flags or del_flags else _guarded(list(sub.data), state)
+        if inner is None:
+            return None
+        return [(op, (group, add_flags, del_flags, _parser.SubPattern(state, inner)))] + items[1:]
+    if op is c.BRANCH:
+        alternatives = [_guarded(list(alt.data), state) for alt in av[1]]
+        if any(alt is None for alt in alternatives):
+            return None
+        return [(op, (av[0], [_parser.SubPattern(state, alt) for alt in alternatives]))] + items[1:]
+    return None
 
 
 class Matcher:
