@@ -412,7 +412,7 @@ def _answered(raw: str) -> str:
     same split applied, so that older history (and what the customer quoted) is left out."""
     lines = []
     for line in raw.split("\n")[:MAX_LINES]:
-        m = _QPFX.match(line)
+        m = _QPFX.match(line) if ">" in line else None
         if m:
             marks = m.group(1)  # starts with ">": drop it and the blank after it, if any
             marks = marks[2:] if marks[1:2] in (" ", "\t") else marks[1:]
@@ -443,16 +443,19 @@ def _split(body: str) -> Split:
         ts = t.strip()
         if not depth and len(s) < 160 and _is_helpdesk(s):
             return _split_helpdesk(lines, i)  # "##- Please type your reply above this line -##"
-        if _is_marker_line(ts.strip("*_ ")) or (
+        # Most lines are prose: skip the marker, rule, attribution and header-block tests
+        # (only the tagline test is left) when none of them can match (see _is_prose).
+        prose = _is_prose(ts) and (i + 1 >= n or not lines[i + 1].rstrip().endswith(":"))
+        if not prose and (_is_marker_line(ts.strip("*_ ")) or (
             ts[:1] in ("-", "=", "*", "_")  # what both rules start with
             and (_UNDERSCORES.match(ts) or _TITLED_RULE.match(ts)) and _next_is_header(lines, i + 1)
-        ):
+        )):
             k = _next_content(lines, i + 1)
             hb = _header_block(lines, k) if k < n else 0
             attr = "\n".join(_unquote_line(x)[1].strip() for x in lines[k:k + hb]) if hb else ""
             start = _quote_block_start(lines, i) if depth else i
             return _finish(lines[:start], lines[k + hb if hb else i + 1:], attr or ts, "header")
-        span = _is_attribution(lines, i)
+        span = 0 if prose else _is_attribution(lines, i)
         if span:
             start = _quote_block_start(lines, i) if depth else i
             attr = " ".join(_unquote_line(x)[1].strip() for x in lines[i:i + span])
@@ -470,7 +473,7 @@ def _split(body: str) -> Split:
             ):
                 # mobile clients put the quoted message, unmarked, below their signature
                 return _finish(lines[:last + 1], lines[k:], "", "mobile")
-        hb = _header_block(lines, i)
+        hb = 0 if prose else _header_block(lines, i)
         if hb:
             start = _quote_block_start(lines, i) if depth else i
             # a "____" or "----" rule right above belongs to the quote
@@ -540,6 +543,22 @@ def _interleaved(lines: list[str], start: int, body: int, attr: str) -> Split | 
         return None
     quoted.extend(lines[j:])
     return _finish(new, quoted, attr, "interleaved")
+
+
+def _is_prose(ts: str) -> bool:
+    """Can no separator, rule, attribution or header block start at this line (unquoted,
+    stripped)? Each of them needs one of what is tested here: a separator "--" or a ":"
+    (`_SEPARATOR`), a rule's first character, a ":" (header keys, name-first attributions;
+    the caller also tests the next line's end, as `_is_attribution` does), a time or year
+    (`_HAS_TIME`, which every date/time branch of `_is_attribution` tests first) or an
+    attribution's first word (`_ATTR_START`)."""
+    return not ts or (
+        ts[0] not in "-=*_"
+        and ":" not in ts
+        and "--" not in ts
+        and _HAS_TIME.search(ts) is None
+        and _ATTR_START.match(ts) is None
+    )
 
 
 def _next_content(lines: list[str], i: int) -> int:
