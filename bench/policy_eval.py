@@ -122,7 +122,7 @@ def run_eml(corpus: Path, verbose: bool) -> None:
 
 
 # Caches that stay warm in a long-running gateway: compiled phrase books and per-word stems.
-_WARM_CACHES = {"load_phrases", "_tuned", "_prefix_heads", "stem"}
+_WARM_CACHES = {"load_phrases", "_tuned", "_matcher", "_prefix_heads", "stem"}
 
 
 def _forget_texts() -> None:

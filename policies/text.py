@@ -37,10 +37,17 @@ def literal_phrase(phrase: str) -> str:
 
 def compile_phrases(entries: Iterable[str]) -> Matcher | None:
     """One alternation of regex sources, word-bounded; it runs on lower-cased text (see signals.flat)."""
-    parts = [_lower_source(e) for e in entries if e]
+    parts = tuple(_lower_source(e) for e in entries if e)
     if not parts:
         return None
-    return Matcher(parts)
+    return _matcher(parts)
+
+
+@lru_cache(maxsize=1024)
+def _matcher(parts: tuple[str, ...]) -> Matcher:
+    """One Matcher per list of entries: books that share a family (over-apology's and the
+    shared signals' "apology", say) then share its matches through `signals._find`'s cache."""
+    return Matcher(list(parts))
 
 
 def _bounded(parts: list[str]) -> re.Pattern[str]:
