@@ -439,8 +439,11 @@ def _split(body: str) -> Split:
             continue
         if s == QUOTE_MARK:
             return _split_after_mark(lines, i)
-        depth, t = _unquote_line(raw)
-        ts = t.strip()
+        if ">" in raw:
+            depth, t = _unquote_line(raw)
+            ts = t.strip()
+        else:  # _unquote_line(raw) is (0, raw)
+            depth, ts = 0, s
         if not depth and len(s) < 160 and _is_helpdesk(s):
             return _split_helpdesk(lines, i)  # "##- Please type your reply above this line -##"
         # Most lines are prose: skip the marker, rule, attribution and header-block tests
@@ -464,7 +467,7 @@ def _split(body: str) -> Split:
                 if inter is not None:
                     return inter
             return _finish(lines[:start], lines[i + span:], attr, "attribution")
-        if not depth and _is_tagline(ts):
+        if not depth and _may_be_tagline(ts) and _is_tagline(ts):
             last, k = i, _next_content(lines, i + 1)
             while k < n and _is_tagline(lines[k]):  # taglines of several clients, one under another
                 last, k = k, _next_content(lines, k + 1)
@@ -704,6 +707,19 @@ _TAGLINE_RE = re.compile(
 )
 _LINK = re.compile(r"\[([^\]\n]{1,80})\]\(https?://[^)\s]*\)")  # markdown "[Outlook for Android](url)"
 _END_URL = re.compile(r"\s*(?:<https?://[^>\s]*>|\(https?://[^)\s]*\)|\[https?://[^\]\s]*\]|https?://\S*)$")
+
+
+# The first three letters of every way _TAGLINE_RE can start (after "(" or "<")
+_TAGLINE_STARTS = frozenset(
+    "sen von ges die env ver inv ski wys fro get dow obt hol sca bai".split()
+)
+
+
+def _may_be_tagline(s: str) -> bool:
+    """A cheap test `_is_tagline` needs to pass: a line starting with an ASCII word that no
+    tagline starts with is prose. A link ("http") or anything non-ASCII is left to it."""
+    start = s.lstrip("(<")[:3]
+    return "http" in s or start.lower() in _TAGLINE_STARTS or not start.isascii()
 
 
 def _is_tagline(line: str) -> bool:
