@@ -140,29 +140,40 @@ class Matcher:
             else:
                 unanchored.append(part)
         self.words = frozenset(w for w in self.by_word if not w.endswith("*"))
-        self.prefixes = tuple(w[:-1] for w in self.by_word if w.endswith("*"))
-        _register_vocabulary(self.words, self.prefixes)
+        self.prefixes = frozenset(w[:-1] for w in self.by_word if w.endswith("*"))
+        _register_vocabulary(self.words, tuple(sorted(self.prefixes)))
         self.unanchored = _bounded(unanchored) if unanchored else None
 
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[re.Match[str]]:
         end = len(text) if endpos is None else min(endpos, len(text))
-        found: dict[tuple[int, int], re.Match[str]] = {}
-        if self.unanchored is not None:
-            for m in self.unanchored.finditer(text, pos, end):
-                found[m.span()] = m
         index, bounds, by_prefix = word_index(text, _VOCAB_VERSION[0])
         # entry → the window lists of its anchor words found in the text
         windows: dict[int, list[list[int]]] = {}
         by_word = self.by_word
-        for w in index.keys() & self.words:
+        # (frozenset.intersection walks the few words of the text; "index.keys() & words"
+        # would walk every word of the family)
+        for w in self.words.intersection(index):
             wids = index[w]
             for i in by_word[w]:
-                windows.setdefault(i, []).append(wids)
-        for p in self.prefixes:
-            for w in by_prefix.get(p, ()):
-                wids = index[w]
-                for i in by_word[p + "*"]:
-                    windows.setdefault(i, []).append(wids)
+                if i in windows:
+                    windows[i].append(wids)
+                else:
+                    windows[i] = [wids]
+        if by_prefix and self.prefixes:
+            for p in self.prefixes.intersection(by_prefix):
+                for w in by_prefix[p]:
+                    wids = index[w]
+                    for i in by_word[p + "*"]:
+                        if i in windows:
+                            windows[i].append(wids)
+                        else:
+                            windows[i] = [wids]
+        if not windows and self.unanchored is None:
+            return []  # (most calls: none of the family's words is in the text)
+        found: dict[tuple[int, int], re.Match[str]] = {}
+        if self.unanchored is not None:
+            for m in self.unanchored.finditer(text, pos, end):
+                found[m.span()] = m
         entries = self.entries
         for i in sorted(windows):  # in entry order, so that the first entry's match is kept for a span
             lists = windows[i]
@@ -182,8 +193,10 @@ class Matcher:
                     for m in finditer(text, ws, we):
                         found.setdefault(m.span(), m)
                 first = last = wid
+        if len(found) < 2:
+            return list(found.values())
         kept: list[re.Match[str]] = []
-        for k in sorted(found, key=lambda span: (span[0], -span[1])):
+        for k in sorted(found, key=_longest_first):
             if kept and k[1] <= kept[-1].end():
                 continue  # inside a longer match of another entry
             kept.append(found[k])
@@ -192,6 +205,10 @@ class Matcher:
     def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
         hits = self.finditer(text, pos, endpos)
         return hits[0] if hits else None
+
+
+def _longest_first(span: tuple[int, int]) -> tuple[int, int]:
+    return span[0], -span[1]
 
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
