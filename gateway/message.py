@@ -179,7 +179,15 @@ def _simple_text(raw: bytes) -> tuple[Message, str, str] | None:
     the same text. What mail-parser adds (attachments, defects, decoding every header) is
     not read here. Skipping it saves ~0.2 ms per 5 KB reply."""
     try:
-        msg = message_from_bytes(raw)
+        parts = _head_and_body(raw)
+        if parts is None:
+            return None
+        # The email parser gives a single-part message's body, undecoded, as its payload:
+        # parse the header lines only and set the body as that payload ourselves.
+        msg = message_from_bytes(parts[0])
+        if msg._payload != "":
+            return None
+        msg.set_payload(parts[1].decode("ascii", "surrogateescape"))
         if msg.defects or msg.is_multipart() or msg.get_content_type() != "text/plain":
             return None
         for name in ("Content-Type", "Content-Transfer-Encoding", "Content-Disposition"):
@@ -207,6 +215,24 @@ def _simple_text(raw: bytes) -> tuple[Message, str, str] | None:
         return msg, text, ""
     except Exception:  # whatever the reason, the full path handles it
         return None
+
+
+def _head_and_body(raw: bytes) -> tuple[bytes, bytes] | None:
+    """(header lines, body) split where the email parser splits them, when that is sure:
+    every header line ends in CRLF, or every one in LF, and an empty line ends them.
+    (The parser also ends lines at a lone CR; a line that is no header ends the headers
+    too, but that is a defect, which `_simple_text` turns down.)"""
+    if raw[:1] in (b"\r", b"\n"):
+        return None  # no headers at all
+    k = raw.find(b"\r\n\r\n")
+    if k >= 0:
+        head = raw[: k + 2]
+        if head.count(b"\r") == head.count(b"\n") == head.count(b"\r\n"):
+            return head, raw[k + 4:]
+    k = raw.find(b"\n\n")
+    if k >= 0 and b"\r" not in raw[:k]:
+        return raw[: k + 1], raw[k + 2:]
+    return None
 
 
 def _has_attached_message(msg: Message) -> bool:
@@ -310,7 +336,7 @@ class _Headers:
         if v is None:
             return None
         try:
-            return str(make_header(decode_header(str(v))))
+            return _decode_words(str(v))
         except Exception:
             return str(v)
 
@@ -324,7 +350,7 @@ class _Headers:
                 if not a and not n:
                     continue
                 try:
-                    n = str(make_header(decode_header(n))) if n else ""
+                    n = _decode_words(n) if n else ""
                 except Exception:
                     pass
                 if a and "@" not in a and not n:
@@ -333,6 +359,13 @@ class _Headers:
             return out
         except Exception:
             return []
+
+
+def _decode_words(s: str) -> str:
+    """RFC 2047 encoded words decoded; without "=?" decode_header returns s as it is."""
+    if "=?" not in s:
+        return s
+    return str(make_header(decode_header(s)))
 
 
 def _one_line(s: str) -> str:

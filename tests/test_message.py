@@ -639,10 +639,17 @@ def _simple_variants() -> list[bytes]:
         (head + "Content-Type: text/plain; name=a.txt\n\n").encode() + utf8,
         (head + "Content-Type: text/html; charset=utf-8\n\n").encode() + b"<p>Hi</p>",
         (head + "Content-Type: text/plain; charset=utf-8\n\n").encode() + b"  \n",
+        # where the headers end is not sure: the full path decides
+        b"\n\nNo headers, a blank line first.\n",
+        b"\r\nNo headers.\r\n\r\nSecond paragraph.\r\n",
+        head.replace("\n", "\r\n", 2).encode() + b"\nMixed line ends.\n",
+        head.replace("Subject: Re: x\n", "Subject: Re: x\rX-A: b\r\n").encode() + b"\r\n\r\nA lone CR.\r\n",
+        (head + "Not a header line\n\n").encode() + b"Body.\n",
+        (head + "\n").encode() + b"LF only, then a CRLF\r\n\r\nparagraph.\n",
     ]
 
 
-@pytest.mark.parametrize("k", range(13))
+@pytest.mark.parametrize("k", range(19))
 def test_simple_text_fast_path_matches_the_full_path(k: int, monkeypatch) -> None:
     import gateway.message as m
 
