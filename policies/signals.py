@@ -228,7 +228,7 @@ def _sentence_initials(text: str) -> list[str]:
 _I = re.compile(r"i(?<![\w']i)(?:'m|'ve|'d)?(?![\w'])")
 
 
-_QUESTION_MARKS = re.compile(r"\?+")
+_QUESTION_MARKS = re.compile(r"\?\?*")  # not "\?+": a literal first lets the engine skip ahead
 
 
 def _questions(text: str, flat_text: str) -> list[str]:

@@ -793,11 +793,14 @@ def squash(s: str) -> str:
 
 # ---------------------------------------------------------------- the customer's side
 
-_NESTED_START = re.compile(
-    r"^(?:On [^\n]{0,200}(?:\n[^\n]{0,200})?wrote:\s*$|-{2,}\s*(?:Original Message|Forwarded message)|From:\s.*$|Am .{0,120}schrieb|"
-    r"_{5,}|Sent from my )",
-    re.MULTILINE | re.IGNORECASE,
+_NESTED = (
+    r"(?:On [^\n]{0,200}(?:\n[^\n]{0,200})?wrote:\s*$|-{2,}\s*(?:Original Message|Forwarded message)|From:\s.*$|Am .{0,120}schrieb|"
+    r"_{5,}|Sent from my )"
 )
+_NESTED_START = re.compile("^" + _NESTED, re.MULTILINE | re.IGNORECASE)
+# The same after a line break: "^" would be tried at every position of the text, while a
+# pattern that starts with "\n" lets the engine jump from line break to line break.
+_NESTED_AFTER_BREAK = re.compile(r"\n" + _NESTED, re.MULTILINE | re.IGNORECASE)
 
 
 @lru_cache(maxsize=512)
@@ -815,9 +818,10 @@ def customer_text(quoted: str) -> str:
         text = "\n".join(ln for ln in lines if not ln.lstrip().startswith(">"))
     # Drop an attribution line at the very top, then cut at the next one.
     text = re.sub(r"\A\s*(?:On .{0,200}wrote:|From:.*)\s*\n", "", text, flags=re.IGNORECASE)
-    m = _NESTED_START.search(text)
-    if m and m.start() > 0:
-        text = text[: m.start()]
+    if not _NESTED_START.match(text):  # (a nested start at the very top cuts nothing)
+        m = _NESTED_AFTER_BREAK.search(text)
+        if m:
+            text = text[: m.start() + 1]
     return text.strip()
 
 
