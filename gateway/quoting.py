@@ -412,6 +412,9 @@ def _answered(raw: str) -> str:
     same split applied, so that older history (and what the customer quoted) is left out."""
     lines = []
     for line in raw.split("\n")[:MAX_LINES]:
+        if line[:1] == ">":  # the usual "> text": what the regex below does, without it
+            lines.append(line[2:] if line[1:2] in (" ", "\t") else line[1:])
+            continue
         m = _QPFX.match(line) if ">" in line else None
         if m:
             marks = m.group(1)  # starts with ">": drop it and the blank after it, if any
@@ -556,12 +559,16 @@ def _is_prose(ts: str) -> bool:
     (`_HAS_TIME`, which every date/time branch of `_is_attribution` tests first) or an
     attribution's first word (`_ATTR_START`)."""
     return not ts or (
-        ts[0] not in "-=*_"
-        and ":" not in ts
+        ":" not in ts
+        and ts[0] not in "-=*_"
         and "--" not in ts
+        and (ts[0] not in _ATTR_FIRST and ts[0].isascii() or _ATTR_START.match(ts) is None)
         and _HAS_TIME.search(ts) is None
-        and _ATTR_START.match(ts) is None
     )
+
+
+# The ASCII letters an `_ATTR_START` word can start with, in either case
+_ATTR_FIRST = frozenset("OoAaLlEeNnDdPpIiWwVv")
 
 
 def _next_content(lines: list[str], i: int) -> int:
