@@ -247,6 +247,11 @@ def _prefix_heads(version: int) -> dict[str, list[str]]:
 # first encoded as "?"): then str.split finds the words, much faster than _TOKEN.findall.
 _WORD_BYTES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789'" else 32 for c in range(256))
 _WINDOW_MARK = "|"  # between windows in the token list; never part of a word
+# An apostrophe without a letter or digit on both sides, which _TOKEN leaves out of words.
+# (Blanking these before str.split gives _TOKEN's words without running _TOKEN on every
+# word that has an apostrophe; the pattern starts with the apostrophe so the engine skips
+# ahead between them.)
+_LONE_APOSTROPHE = re.compile(r"'(?:(?<![a-z0-9]')|(?![a-z0-9]))")
 
 
 @lru_cache(maxsize=1024)
@@ -255,11 +260,10 @@ def _tokens(text: str) -> tuple[list[str], list[int]]:
     between windows, and the window starts (see `word_index`)."""
     bounds = [0] + [m.start() for m in _BOUNDARY.finditer(text)] + [len(text)]
     plain = text.encode("ascii", "replace").translate(_WORD_BYTES).decode("ascii")  # same offsets
+    if "'" in plain:  # a word neither starts nor ends with an apostrophe, nor has two in a row
+        plain = _LONE_APOSTROPHE.sub(" ", plain)
     marked = f" {_WINDOW_MARK} ".join([plain[bounds[k]:bounds[k + 1]] for k in range(len(bounds) - 1)])
-    tokens = marked.split()
-    if "'" in marked:  # a word neither starts nor ends with an apostrophe, nor has two in a row
-        tokens = [t for piece in tokens for t in ((piece,) if "'" not in piece else _TOKEN.findall(piece))]
-    return tokens, bounds
+    return marked.split(), bounds
 
 
 @lru_cache(maxsize=1024)
