@@ -192,7 +192,8 @@ def _is_attribution(lines: list[str], i: int) -> int:
         if "@" in nxt and len(nxt) < 120 and _ATTR_VERB_ONLY.search(nxt) and re.match(r"^<?[\w.+-]+@", nxt):
             return 2  # "pe 20. lokakuuta 2017 klo 17.50 John Coe\n<addr> kirjoitti:"
     starts = bool(_ATTR_START.match(s))
-    if starts and len(s) < 200 and not _ATTR_END.search(s) and parse_attribution_date(s) is not None:
+    ends = starts and _ends_attribution(s)  # the line alone; asked twice below
+    if starts and len(s) < 200 and not ends and parse_attribution_date(s) is not None:
         # folded over several lines, possibly with blank lines (Outlook mobile "mailto:")
         joined = s
         for k in range(1, 6):
@@ -202,7 +203,7 @@ def _is_attribution(lines: list[str], i: int) -> int:
             if len(raw) > 120 or _ATTR_START.match(_unquote_line(raw)[1]):
                 break
             joined += " " + raw
-            if _ATTR_END.search(joined) or re.search(r"\bwrote\s*$", joined):
+            if _ends_attribution(joined) or re.search(r"\bwrote\s*$", joined):
                 if k >= 2:
                     return k + 1
                 break
@@ -224,7 +225,7 @@ def _is_attribution(lines: list[str], i: int) -> int:
             joined = joined + " " + nxt
             if len(joined) > 400:
                 break
-        if starts and _ATTR_END.search(joined):
+        if starts and (ends if span == 1 else _ends_attribution(joined)):  # span 1: joined is s
             if _looks_like_attribution(joined):
                 return span
             k = _next_content(lines, i + span)  # no date/address: only before a `>` quote
@@ -248,6 +249,17 @@ def _is_attribution(lines: list[str], i: int) -> int:
             if span >= 2:
                 break
     return 0
+
+
+def _ends_attribution(s: str) -> bool:
+    """`_ATTR_END.search(s)`, sooner. A match ends in a colon followed by nothing but
+    whitespace, and holds no other ':' (between verb and colon: [^:\n] and whitespace), so a
+    line not ending in a colon has none, and the search can start after the ':' before it
+    (`\b` still sees the character before the start)."""
+    t = s.rstrip()
+    if not t.endswith((":", "：")):
+        return False
+    return _ATTR_END.search(s, t.rfind(":", 0, len(t) - 1) + 1) is not None
 
 
 def _address_or_timestamp(s: str) -> bool:

@@ -664,3 +664,20 @@ def test_simple_text_fast_path_is_taken_for_a_plain_reply() -> None:
 
     assert _simple_text(eml(_SIMPLE_BODY)) is not None
     assert _simple_text(eml("<p>Hi</p>", ctype="text/html")) is None
+
+
+@pytest.mark.parametrize("line", [
+    "On Tue, 3 Nov 2026 at 09:12, Ruth <ruth@customer.example> wrote:",
+    "On Tue, 3 Nov 2026 at 09:12, Ruth <ruth@customer.example> wrote:  \n",
+    "Le mar. 3 nov. 2026 à 09:12, Ruth a  écrit :",
+    "2026年11月3日 09:12 Ruth 写道：",
+    "On Tue, 3 Nov 2026 at 09:12 Ruth wrote: see below",
+    "As I wrote: we are on it",
+    "Ruth wrote:: twice",
+    "wrote",
+    "",
+])
+def test_ends_attribution_is_the_attr_end_search(line: str) -> None:
+    from gateway.quoting import _ATTR_END, _ends_attribution
+
+    assert _ends_attribution(line) == (_ATTR_END.search(line) is not None)
