@@ -286,8 +286,8 @@ def word_index(text: str, version: int = 0) -> tuple[dict[str, list[int]], list[
     by_prefix: dict[str, list[str]] = {}
     if _PREFIXES:
         by_head = _prefix_heads(_VOCAB_VERSION[0])  # every prefix is 3+ letters long
-        for w in words:
-            for p in by_head.get(w[:3], ()):
+        for w in [w for w in words if w[:3] in by_head]:  # (few words pass; a comprehension tests them fast)
+            for p in by_head[w[:3]]:
                 if w.startswith(p):
                     by_prefix.setdefault(p, []).append(w)
     wanted = words & _VOCAB
