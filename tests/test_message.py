@@ -681,3 +681,17 @@ def test_ends_attribution_is_the_attr_end_search(line: str) -> None:
     from gateway.quoting import _ATTR_END, _ends_attribution
 
     assert _ends_attribution(line) == (_ATTR_END.search(line) is not None)
+
+
+def test_month_alternation_by_first_letter_matches_like_the_plain_one() -> None:
+    import re
+
+    from gateway import quoting
+
+    words = sorted(quoting._MONTHS, key=len, reverse=True)
+    plain = re.compile(r"\b(" + "|".join(map(re.escape, words)) + r")\.?\s", re.I)
+    fast = re.compile(r"\b(" + quoting._MONTH_RE + r")\.?\s", re.I)
+    for text in ["3 Nov. 2026", "MARZO 3", "mär 3", "Sept 3", "sep. 3", "DÉCEMBRE 1", "junio ", "jun ",
+                 "Febr 3", "févr. 3", "novembro 2", "dezembro 1", "Mayo 4", "mag 5", "No month here"]:
+        a, b = plain.search(text), fast.search(text)
+        assert (a and a.group(1)) == (b and b.group(1)), text
