@@ -65,10 +65,13 @@ _QPFX = re.compile(r"^[ \t]*((?:>[ \t]?)+)")
 _ATTR_START = re.compile(
     r"^\s*(?:On|Am|Le|El|Op|Il|Em|No dia|Den|På|W dniu|Dnia|Dne|V|В|El día)\b", re.I
 )
+# The verbs grouped by first letter, as in _by_first_letter: wrote, schrieb, a écrit, a ecrit,
+# escribió, escribio, schreef, ha scritto, escreveu, skrev, napisał(a), pisze, napsal(a),
+# написал(а), пишет, kirjoitti, író (the Cyrillic ones without \b)
 _ATTR_END = re.compile(
-    r"(?:\bwrote|\bschrieb|\ba\s+écrit|\ba\s+ecrit|\bescribió|\bescribio|\bschreef|\bha\s+scritto"
-    r"|\bescreveu|\bskrev|\bnapisał(?:a|\(a\))?|\bpisze|\bnapsal(?:a)?|написал(?:а)?|пишет"
-    r"|\bkirjoitti|\bíró)\b[^:\n]{0,120}\s*:\s*$"
+    r"(?:\b(?:w(?:rote)|s(?:chrieb|chreef|krev)|a(?:\s+écrit|\s+ecrit)|e(?:scribió|scribio|screveu)"
+    r"|h(?:a\s+scritto)|n(?:apisał(?:a|\(a\))?|apsal(?:a)?)|p(?:isze)|k(?:irjoitti)|í(?:ró))"
+    r"|написал(?:а)?|пишет)\b[^:\n]{0,120}\s*:\s*$"
     r"|(?:写道|寫道)\s*[:：]\s*$",
     re.I,
 )

@@ -695,3 +695,22 @@ def test_month_alternation_by_first_letter_matches_like_the_plain_one() -> None:
                  "Febr 3", "févr. 3", "novembro 2", "dezembro 1", "Mayo 4", "mag 5", "No month here"]:
         a, b = plain.search(text), fast.search(text)
         assert (a and a.group(1)) == (b and b.group(1)), text
+
+
+def test_attr_end_by_first_letter_matches_like_the_plain_alternation() -> None:
+    import re
+
+    from gateway.quoting import _ATTR_END
+
+    plain = re.compile(
+        r"(?:\bwrote|\bschrieb|\ba\s+écrit|\ba\s+ecrit|\bescribió|\bescribio|\bschreef|\bha\s+scritto"
+        r"|\bescreveu|\bskrev|\bnapisał(?:a|\(a\))?|\bpisze|\bnapsal(?:a)?|написал(?:а)?|пишет"
+        r"|\bkirjoitti|\bíró)\b[^:\n]{0,120}\s*:\s*$"
+        r"|(?:写道|寫道)\s*[:：]\s*$",
+        re.I,
+    )
+    for text in ["Ruth wrote:", "Ruth WROTE :", "Ruth a  écrit :", "Ruth ha scritto:", "Ruth napisał(a):",
+                 "Рут написала:", "Рут пишет:", "Ruth kirjoitti:", "Ruth írót:", "Ruth író:", "露丝写道：",
+                 "rewrote:", "Ruth wrote: more", "Ruth skrev 3. nov. 2026 kl. 09:12:", "schreefx:"]:
+        a, b = plain.search(text), _ATTR_END.search(text)
+        assert (a and a.span()) == (b and b.span()), text
