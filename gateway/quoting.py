@@ -405,7 +405,7 @@ def _finish(new: list[str], quoted: list[str], attribution: str, kind: str) -> S
         raw_quoted = "\n".join(x for x in quoted if x.strip() not in (QUOTE_MARK, RULE_MARK))
     else:
         raw_quoted = "\n".join(quoted)
-    sig, trailer = _signature(keep)
+    sig, trailer = _signature(keep, rules="--" in text or "__" in text)
     return Split(text.strip("\n").rstrip(), raw_quoted, attribution.strip(), kind,
                  signature=_tail(keep, sig), trailer=_tail(keep, trailer))
 
@@ -449,6 +449,8 @@ def _split(body: str) -> Split:
     if len(lines) > MAX_LINES:
         lines = lines[:MAX_LINES]
     n = len(lines)
+    low = body.lower()  # a helpdesk marker's words in no line if not in the body
+    helpdesk = "above" in low or "zeile" in low or "ligne" in low or "encima" in low
 
     for i in range(min(n, SCAN_LINES)):
         raw = lines[i]
@@ -462,11 +464,13 @@ def _split(body: str) -> Split:
             ts = t.strip()
         else:  # _unquote_line(raw) is (0, raw)
             depth, ts = 0, s
-        if not depth and len(s) < 160 and _is_helpdesk(s):
+        if helpdesk and not depth and len(s) < 160 and _is_helpdesk(s):
             return _split_helpdesk(lines, i)  # "##- Please type your reply above this line -##"
         # Most lines are prose: skip the marker, rule, attribution and header-block tests
         # (only the tagline test is left) when none of them can match (see _is_prose).
         prose = _is_prose(ts) and (i + 1 >= n or not lines[i + 1].rstrip().endswith(":"))
+        if prose and (depth or not _may_be_tagline(ts)):
+            continue  # none of the tests below can match
         if not prose and (_is_marker_line(ts.strip("*_ ")) or (
             ts[:1] in ("-", "=", "*", "_")  # what both rules start with
             and (_UNDERSCORES.match(ts) or _TITLED_RULE.match(ts)) and _next_is_header(lines, i + 1)
@@ -763,7 +767,7 @@ _LIST_FOOTER = re.compile(
 )
 
 
-def _signature(lines: list[str]) -> tuple[int, int]:
+def _signature(lines: list[str], rules: bool = True) -> tuple[int, int]:
     """Where the trailing signature and its machine-added trailer start in `lines` (the new
     text, rstripped); len(lines) when there is none. At least one line of text stays above."""
     n = len(lines)
@@ -781,7 +785,7 @@ def _signature(lines: list[str]) -> tuple[int, int]:
         trailer = idx[foot]
         del idx[foot:]
     sig = trailer
-    for pos in range(1, len(idx)):
+    for pos in range(1, len(idx) if rules else 0):  # rules: some line holds "--" or "__"
         s = lines[idx[pos]].strip()
         after = len(idx) - pos - 1
         if s[:2] not in ("--", "__"):  # what both patterns start with
