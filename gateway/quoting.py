@@ -546,7 +546,7 @@ def _interleaved(lines: list[str], start: int, body: int, attr: str) -> Split | 
     j = k
     while j < n:
         line = lines[j]
-        if _QPFX.match(line):
+        if line[:1] == ">" or _QPFX.match(line):  # the usual "> …" line: a match, sooner
             quoted.append(line)
         elif not line.strip():
             (quoted if quoted and j + 1 < n and _QPFX.match(lines[j + 1]) else new).append(line)
