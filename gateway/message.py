@@ -194,8 +194,10 @@ def _simple_text(raw: bytes) -> tuple[Message, str, str] | None:
             values = msg.get_all(name) or []
             if len(values) > 1 or not all(isinstance(v, str) and v.isascii() for v in values):
                 return None
-        if msg.get("Content-Disposition") is not None or msg.get_filename() is not None:
+        if msg.get("Content-Disposition") is not None:
             return None
+        if "name" in str(msg.get("Content-Type", "")).lower() and msg.get_filename() is not None:
+            return None  # (no "name" parameter, no file name: get_filename's answer, sooner)
         charset = msg.get_content_charset("utf-8")
         cte = str(msg.get("Content-Transfer-Encoding", "")).strip().lower()
         if charset not in _ASCII_CHARSETS or cte not in _SIMPLE_CTE:
