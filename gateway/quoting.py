@@ -581,13 +581,24 @@ def _is_prose(ts: str) -> bool:
         ":" not in ts
         and ts[0] not in "-=*_"
         and "--" not in ts
-        and (ts[0] not in _ATTR_FIRST and ts[0].isascii() or _ATTR_START.match(ts) is None)
-        and _HAS_TIME.search(ts) is None
+        and (ts[:2].lower() not in _ATTR_FIRST and ts[0] not in "Vv" and ts[:2].isascii()
+             or _ATTR_START.match(ts) is None)
+        and _no_time(ts)
     )
 
 
-# The ASCII letters an `_ATTR_START` word can start with, in either case
-_ATTR_FIRST = frozenset("OoAaLlEeNnDdPpIiWwVv")
+def _no_time(ts: str) -> bool:
+    """`_HAS_TIME.search(ts) is None`, sooner for an ASCII line without a digit (in ASCII
+    text `\\d` is 0-9; the regex scans a line at several times the cost of this test)."""
+    if ts.isascii():
+        b = ts.encode("ascii")
+        if len(b.translate(None, b"0123456789")) == len(b):
+            return True
+    return _HAS_TIME.search(ts) is None
+
+
+# How the `_ATTR_START` words start, lowercased (but "V", and the non-ASCII "På", "В")
+_ATTR_FIRST = frozenset(("on", "am", "le", "el", "op", "il", "em", "no", "de", "dn", "w "))
 
 
 def _next_content(lines: list[str], i: int) -> int:
