@@ -182,6 +182,9 @@ def _simple_text(raw: bytes) -> tuple[Message, str, str] | None:
         parts = _head_and_body(raw)
         if parts is None:
             return None
+        ctype = _CTYPE.search(parts[0])
+        if ctype and not ctype.group(1).lower().startswith(b"text/plain"):
+            return None  # a quick no for multipart and HTML mail (a yes is checked below)
         # The email parser gives a single-part message's body, undecoded, as its payload:
         # parse the header lines only and set the body as that payload ourselves.
         msg = message_from_bytes(parts[0])
@@ -217,6 +220,9 @@ def _simple_text(raw: bytes) -> tuple[Message, str, str] | None:
         return msg, text, ""
     except Exception:  # whatever the reason, the full path handles it
         return None
+
+
+_CTYPE = re.compile(rb"^content-type:[ \t]*(\S*)", re.I | re.M)
 
 
 def _head_and_body(raw: bytes) -> tuple[bytes, bytes] | None:
