@@ -581,8 +581,8 @@ def _is_prose(ts: str) -> bool:
         ":" not in ts
         and ts[0] not in "-=*_"
         and "--" not in ts
-        and (ts[:2].lower() not in _ATTR_FIRST and ts[0] not in "Vv" and ts[:2].isascii()
-             or _ATTR_START.match(ts) is None)
+        and (ts[:2].lower() not in _ATTR_PREFIXES and ts[0] not in "Vv" and ts[:2].isascii()
+             or _ATTR_START.match(ts) is None)  # the regex only where a word could start
         and _no_time(ts)
     )
 
@@ -598,7 +598,7 @@ def _no_time(ts: str) -> bool:
 
 
 # How the `_ATTR_START` words start, lowercased (but "V", and the non-ASCII "På", "В")
-_ATTR_FIRST = frozenset(("on", "am", "le", "el", "op", "il", "em", "no", "de", "dn", "w "))
+_ATTR_PREFIXES = frozenset(("on", "am", "le", "el", "op", "il", "em", "no", "de", "dn", "w "))
 
 
 def _next_content(lines: list[str], i: int) -> int:
@@ -881,7 +881,6 @@ for _num, _names in enumerate(
 ):
     for _n in _names.split():
         _MONTHS[_n] = _num
-
 
 
 def _by_first_letter(words: list[str]) -> str:
