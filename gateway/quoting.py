@@ -965,7 +965,7 @@ def parse_attribution_date(
                 else:
                     df = day_first
                     if df is None:
-                        df = _guess_day_first(s, sep, c, default_tz)
+                        df = _guess_day_first(s, sep, default_tz)
                     d, mo = (ai, bi) if df else (bi, ai)
     hh = mm = 0
     rest = s[end:end + 60]
@@ -1020,7 +1020,7 @@ _NON_EN = re.compile(
 )
 
 
-def _guess_day_first(s: str, sep: str, year: str, default_tz: tzinfo | None) -> bool:
+def _guess_day_first(s: str, sep: str, default_tz: tzinfo | None) -> bool:
     if sep in ".-":
         return True
     if re.search(r"\d\s*[ap]\.?m\b", s, re.I):

@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 AUTH_REQUIRED = "530 5.7.0 Authentication required to send through this gateway"
 INTERNAL_ERROR = "451 4.3.0 Internal error, please try again later (ref {ref})"
-AUTH_INVALID = "535 5.7.8 Authentication credentials invalid"
 
 _hasher = PasswordHasher()
 # Verified when the user is unknown, so that the answer takes as long either way.
