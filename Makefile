@@ -10,6 +10,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	# Debian's chromium for the browser test (never `playwright install`); not fatal here:
+	# without it the browser test skips with a reason (and fails under CI=true).
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || true
 	touch $(STAMP)
 
 install: $(STAMP)
