@@ -150,13 +150,56 @@ class StoreSettings(_Section):
 
 
 class WebSettings(_Section):
+    """The review queue's web UI and JSON API (served by `tact serve`)."""
+
+    enabled: bool = True
     listen: str = "127.0.0.1:8025"
+    # Base URL of links in notes (the sender's review page); default "http://" + listen.
+    public_url: str | None = None
+    # Signs session cookies and review links. Unset: one is generated once and kept in
+    # the store, so restarts and several instances on one database agree.
+    secret_key: str | None = Field(None, min_length=16)
+    # Session cookies are marked Secure when public_url is https; this forces it either way.
+    cookie_secure: bool | None = None
+    session_max_age: timedelta = timedelta(hours=12)
+    # Sign-in failures allowed per user name and client address within login_window.
+    login_attempts: int = Field(5, ge=1)
+    login_window: timedelta = timedelta(minutes=5)
 
     @field_validator("listen")
     @classmethod
     def _listen(cls, v: str) -> str:
         parse_hostport(v)
         return v
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError(f"expected an http:// or https:// URL such as 'https://tact.example.com', got {v!r}")
+        return v.rstrip("/")
+
+    @field_validator("session_max_age", "login_window", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> timedelta:
+        return parse_duration(v)
+
+    def base_url(self) -> str:
+        """The URL the web UI is reached at, without a trailing slash."""
+        if self.public_url:
+            return self.public_url
+        host, port = parse_hostport(self.listen)
+        if host in ("", "0.0.0.0", "::"):
+            host = "127.0.0.1"
+        return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+
+    def secure_cookies(self) -> bool:
+        """Mark cookies Secure: as configured, else when the public URL is https."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return bool(self.public_url and self.public_url.startswith("https://"))
 
 
 class BusinessHoursSettings(_Section):
