@@ -201,6 +201,26 @@ class Customer:
         return self.upset >= 2
 
     @cached_property
+    def emotion(self) -> str:
+        """"angry", "urgent", "frustrated", "confused" or "calm": how they sound, for people to read."""
+        flat_text = self._flat
+        if self.is_upset:
+            shouting = "!!!" in self.text or sum(
+                1 for w in _CAPS.findall(self.text) if w not in _ACRONYMS and len(w) >= 4) >= 2
+            if shouting or _count(P["angry"], flat_text):
+                return "angry"
+            return "urgent" if _count(P["urgent"], flat_text) else "frustrated"
+        if _count(P["urgent"], flat_text):
+            return "urgent"
+        if _count(P["confused"], flat_text):
+            return "confused"
+        return "frustrated" if _count(P["upset"], flat_text) else "calm"
+
+    def describe(self) -> str:
+        """E.g. "casual, frustrated"."""
+        return f"{self.register}, {self.emotion}"
+
+    @cached_property
     def questions(self) -> tuple[str, ...]:
         return tuple(part for q in _questions(self.text, self._flat) for part in _split_question(q))
 

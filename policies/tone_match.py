@@ -9,7 +9,7 @@ from typing import ClassVar
 from policies.base import register
 from policies.blame import BOOK as BLAME
 from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
-from policies.signals import customer, find, reply_signals
+from policies.signals import Customer, customer, find, reply_signals
 from policies.text import PhraseBook, analyse, make_finding, removed, sentence_at, squash
 
 BOOK = PhraseBook("tone_match", extend="stiff")
@@ -25,6 +25,14 @@ _PLAIN = {
     "in accordance with": "under", "at your earliest convenience": "when you get a moment",
     "it should be noted": "(drop it)", "we wish to inform you": "(drop it)", "hereby": "(drop it)",
 }
+
+
+def _tones(who: Customer, body: str, *, stiff: int, slang: int, mood: str) -> str:
+    """The line a person reads: "customer: casual, frustrated · reply: formal, upbeat"."""
+    own = Customer(body)
+    register = ("formal" if stiff or own.formal >= 2 and own.formal > own.casual
+                else "casual" if slang or own.casual >= 2 and own.casual > own.formal else "neutral")
+    return f"customer: {who.describe()} · reply: {register}, {mood}"
 
 
 def _plain(excerpt: str) -> str:
@@ -58,6 +66,9 @@ class ToneMatch:
         curt = keep(find(book["curt"], text, doc.content))
         cheer = len(cheery) + sig.emoji + min(2, text.count("!!", doc.body.start, doc.body.end))
 
+        def tones(mood: str) -> str:
+            return _tones(who, doc.body.text, stiff=len(stiff), slang=len(slang), mood=mood)
+
         # How upset the customer is costs a scan of their whole message, so it is asked only
         # when the reply has something that would matter to an upset customer (cheer, or
         # blame, curtness or brevity); otherwise the outcome is the same either way.
@@ -68,7 +79,7 @@ class ToneMatch:
                 return [make_finding(
                     self.id, Severity.HOLD, text, at.start, at.end,
                     f'The customer is upset, and "{squash(at.text)}" sounds breezy; cheer reads as not taking '
-                    "them seriously.",
+                    f"them seriously ({tones('upbeat')}).",
                     'Drop the cheer and emoji, and open by acknowledging the problem, e.g. "I\'m sorry this '
                     'has happened again. Here is what I\'ve done: …"')]
         else:
@@ -84,7 +95,7 @@ class ToneMatch:
                 return [make_finding(
                     self.id, Severity.HOLD, text, at.start, at.end,
                     f'The customer is upset, and "{squash(at.text)}" is curt or dismissive; it escalates '
-                    "instead of calming.",
+                    f"instead of calming ({tones('blaming' if blame else 'curt')}).",
                     'Acknowledge the problem before the facts, e.g. "I\'m sorry you\'ve had to chase this. '
                     'I\'ve checked, and here is where things stand: …"')]
         if stiff and (who.register == "casual" or len(stiff) >= 2):
@@ -92,7 +103,8 @@ class ToneMatch:
             return [make_finding(
                 self.id, self.severity, text, m.start(), m.end(),
                 f'"{squash(reply.text[m.start():m.end()])}" is stiff and bureaucratic for a customer who wrote '
-                f'{"casually" if who.register == "casual" else "plainly"}; it puts distance between you.',
+                f'{"casually" if who.register == "casual" else "plainly"}; it puts distance between you '
+                f"({tones('upbeat' if cheer else 'warm' if sig.empathy else 'neutral')}).",
                 f'Write the way they did: use "{_plain(text[m.start():m.end()])}" instead, and keep the rest plain.')]
         slangy = len(slang) + (sig.emoji if sig.emoji >= 2 else 0)
         if slangy >= 1 and (who.register == "formal" or who.register == "neutral" and slangy >= 3):
@@ -102,7 +114,7 @@ class ToneMatch:
             return [make_finding(
                 self.id, self.severity, text, at[0], at[1],
                 f'"{word}" is slangy for a customer who wrote formally; it can read as not taking the '
-                "request seriously.",
+                f"request seriously ({tones('upbeat' if cheer else 'warm' if sig.empathy else 'neutral')}).",
                 "Match their register: full words, no emoji or 'lol', e.g. \"Dear <name>, thank you for "
                 "your message. Yes, this can be done: …\"")]
         return []

@@ -69,3 +69,30 @@ def test_no_customer_text_means_no_comparison() -> None:
 ])
 def test_short_or_factual_replies_that_act_are_not_dismissive(text: str) -> None:
     assert check("tone-match", text, UPSET) == []
+
+
+@pytest.mark.parametrize("quoted, text, tones", [
+    (UPSET, "Hiya! 😊 Great news, your order is on its way! Have an awesome day!! 🎉\n\nSam",
+     "customer: neutral, angry · reply: casual, upbeat"),
+    (CASUAL, "Dear Sir or Madam,\n\nPlease be advised that I have extended the session to 30 days.\n\n"
+             "Yours faithfully,\nSupport", "customer: casual, confused · reply: formal, neutral"),
+    ("I need this fixed today, we are losing orders. This is the second email about it.",
+     "Sounds like you typed the VAT number wrong.\n\nSam",
+     "customer: neutral, urgent · reply: neutral, blaming"),
+])
+def test_the_note_says_how_each_side_sounds(quoted: str, text: str, tones: str) -> None:
+    [finding] = check("tone-match", text, quoted)
+    assert f"({tones})" in finding.message
+
+
+@pytest.mark.parametrize("quoted, emotion", [
+    (UPSET, "angry"),
+    ("Hi, the export has failed again and I still have no answer after two emails.", "frustrated"),
+    ("Our shop is down and we are losing orders, please fix this asap.", "urgent"),
+    ("I'm a bit lost: where do I find the API key? Not sure what the docs mean.", "confused"),
+    ("Hi, could you tell me when the next invoice is due? Thanks.", "calm"),
+])
+def test_customer_emotion_reads_as_a_person_would_name_it(quoted: str, emotion: str) -> None:
+    from policies.signals import customer
+    who = customer(quoted)
+    assert who is not None and who.emotion == emotion
