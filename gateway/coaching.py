@@ -97,9 +97,11 @@ def build_note(
     note_from: str,
     hostname: str = "localhost",
     held_id: int | None = None,
+    review_url: str | None = None,
 ) -> bytes:
     """Render a coaching (`kind="coaching"`) or held (`kind="held"`) note as bytes.
 
+    `review_url` (held notes) links to the sender's review page of the held message.
     The bytes use CRLF line endings, ready for SMTP.
     """
     headers = original_headers(original)
@@ -112,6 +114,7 @@ def build_note(
         "findings": list(verdict.findings),
         "reasons": list(verdict.reasons) or (["checking found a problem"] if kind == HELD else []),
         "held_id": held_id,
+        "review_url": review_url,
         "action": str(verdict.action),
     }
     text_env, html_env = _environments()
