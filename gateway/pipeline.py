@@ -357,6 +357,8 @@ class Pipeline:
         self.on_enqueue = on_enqueue
         self._hand_over = on_enqueue is not None and _takes_items(on_enqueue)
         self.stats: Counter[str] = Counter()
+        # held id → the sender's review page (signed link); set by the Gateway when the web is on
+        self.review_url: Callable[[int], str] | None = None
 
     async def deliver(self, mail_from: str, rcpt_tos: list[str], raw: bytes,
                       mail_options: list[str] | None = None) -> str:
@@ -431,9 +433,11 @@ class Pipeline:
     def _render(self, ref: str, kind: str, sender: str, raw: bytes, verdict: Verdict,
                 held_id: int | None = None) -> NewMail | None:
         try:
+            review_url = self.review_url(held_id) if self.review_url and held_id is not None else None
             data = build_note(kind, original=raw, to=sender, verdict=verdict,
                               note_from=self.settings.gateway.note_from,
-                              hostname=self.settings.gateway.hostname, held_id=held_id)
+                              hostname=self.settings.gateway.hostname, held_id=held_id,
+                              review_url=review_url)
         except Exception:
             self.stats["note_errors"] += 1
             log.exception("[%s] cannot render the %s note", ref, kind)
