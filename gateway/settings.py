@@ -236,6 +236,7 @@ class PolicySettings(_Section):
 
 
 OnError = Literal["pass", "hold"]
+ExpireAction = Literal["reject", "release"]
 
 
 class DefaultsSettings(_Section):
@@ -244,11 +245,22 @@ class DefaultsSettings(_Section):
     on_error: OnError = "pass"
     business_hours: BusinessHoursSettings | None = None
     policies: dict[str, PolicySettings] = {}
+    # A held message nobody decided on within hold_expiry is rejected or released.
+    hold_expiry: timedelta = timedelta(hours=72)
+    expire_action: ExpireAction = "reject"
+    sender_can_release: bool = False
 
-    @field_validator("response_target", mode="before")
+    @field_validator("response_target", "hold_expiry", mode="before")
     @classmethod
     def _duration(cls, v: Any) -> timedelta:
         return parse_duration(v)
+
+    @field_validator("hold_expiry")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError("must be longer than 0, e.g. '72h'")
+        return v
 
 
 class TeamSettings(_Section):
@@ -259,11 +271,21 @@ class TeamSettings(_Section):
     on_error: OnError | None = None
     business_hours: BusinessHoursSettings | None = None
     policies: dict[str, PolicySettings] = {}
+    hold_expiry: timedelta | None = None
+    expire_action: ExpireAction | None = None
+    sender_can_release: bool | None = None
 
-    @field_validator("response_target", mode="before")
+    @field_validator("response_target", "hold_expiry", mode="before")
     @classmethod
     def _duration(cls, v: Any) -> timedelta | None:
         return None if v is None else parse_duration(v)
+
+    @field_validator("hold_expiry")
+    @classmethod
+    def _positive(cls, v: timedelta | None) -> timedelta | None:
+        if v is not None and v <= timedelta(0):
+            raise ValueError("must be longer than 0, e.g. '72h'")
+        return v
 
 
 class Settings(BaseSettings):
@@ -328,6 +350,21 @@ class Settings(BaseSettings):
 
     def team_names(self) -> list[str]:
         return ["default", *self.teams]
+
+    def team_expiry(self, name: str) -> tuple[timedelta, ExpireAction]:
+        """How long a held message of this team waits for review, and what then happens
+        (`hold_expiry`, `expire_action`: the team's own value over `[defaults]`)."""
+        d = self.defaults
+        t = self.teams.get(name) if name != "default" else None
+        return ((t.hold_expiry if t and t.hold_expiry else d.hold_expiry),
+                (t.expire_action if t and t.expire_action else d.expire_action))
+
+    def sender_can_release(self, team: str) -> bool:
+        """May the agent release their own held message (`sender_can_release`)?"""
+        t = self.teams.get(team) if team != "default" else None
+        if t is not None and t.sender_can_release is not None:
+            return t.sender_can_release
+        return self.defaults.sender_can_release
 
 
 def _business_hours(h: BusinessHoursSettings | None) -> BusinessHours | None:
