@@ -13,9 +13,10 @@ def decide(findings: list[Finding], team: TeamPolicy, errors: tuple[str, ...] = 
     if errors and team.on_error == "hold":
         return Verdict(Action.HOLD, ordered, ("checking failed and the team holds on error",), errors)
     if holds:
-        return Verdict(Action.HOLD, ordered, tuple(f"{p} is a hold finding" for p in holds), errors)
+        return Verdict(Action.HOLD, ordered, tuple(f"{p}: this must not reach a customer as written" for p in holds), errors)
     if len(warns) >= team.hold_after_warnings:
-        reason = f"{len(warns)} policies warned ({', '.join(warns)}); the team holds at {team.hold_after_warnings}"
+        reason = (f"{len(warns)} different things to fix ({', '.join(warns)}); the team holds a reply "
+                  f"with {team.hold_after_warnings} or more")
         return Verdict(Action.HOLD, ordered, (reason,), errors)
     if warns:
         return Verdict(Action.ANNOTATE, ordered, tuple(f"{p} warned" for p in warns), errors)

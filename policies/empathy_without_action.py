@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import ClassVar
 
 from policies.base import register
@@ -30,5 +31,15 @@ class EmpathyWithoutAction:
             self.id, self.severity, reply.text, sentence.start, sentence.end,
             f'"{squash(sentence.text)}" acknowledges how the customer feels, but the reply gives no fix, '
             "next step or timeline; sympathy without action leaves them where they started.",
-            'Follow the empathy with what you will do and when, e.g. "I\'ve opened a case for this and '
-            'I\'ll email you by tomorrow at 5pm with the outcome."')]
+            f'Keep it, and say right after it what you will do and by when: "{squash(sentence.text)} '
+            f'I\'ve <what you did or started> and I\'ll update you by {_next_working_day(reply)}."')]
+
+
+def _next_working_day(reply: Reply) -> str:
+    """The day after the reply (Monday after a Friday): a deadline the agent can keep or change."""
+    if reply.replied_at is None:
+        return "tomorrow"
+    day = reply.replied_at + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day.strftime("%A")

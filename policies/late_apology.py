@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from policies.base import register
 from policies.model import BusinessHours, Finding, PolicyOptions, Reply, Severity, TeamPolicy
 from policies.signals import find
-from policies.text import PhraseBook, analyse, anchor, make_finding
+from policies.text import PhraseBook, Span, analyse, anchor, make_finding, squash
 
 BOOK = PhraseBook("signals", extend="wait_ack")
 
@@ -75,5 +75,13 @@ class LateApology:
             self.id, self.severity, reply.text, where.start, where.end,
             f"Sent {_hours(wait)}{kind} after the customer wrote (target {_hours(team.response_target)}) "
             "without acknowledging the wait; a late answer that ignores the delay reads as indifference.",
-            'Open with one line about the wait, e.g. "Thank you for your patience, and sorry this took '
-            'longer than it should have."')]
+            f'{_before(where)} one line about the wait: "Thank you for your patience, and sorry this '
+            'took longer than it should have."')]
+
+
+def _before(where: Span) -> str:
+    """Where the line goes, in the agent's own words: before their first sentence."""
+    words = squash(where.text)
+    if len(words) > 60:
+        words = words[:57].rstrip() + "…"
+    return f'Before "{words}", add'

@@ -56,14 +56,14 @@ def test_the_html_part_escapes_what_policies_and_mail_say() -> None:
 
 
 def test_a_held_note_leads_with_what_to_do_and_says_why() -> None:
-    verdict = Verdict(Action.HOLD, (WARN, HOLD), ("blame is a hold finding",))
+    verdict = Verdict(Action.HOLD, (WARN, HOLD), ("blame: this must not reach a customer as written",))
     msg = render("held", verdict, held_id=42)
     assert msg["Subject"] == 'Tact: held — "Re: Café order"'
     text, html = bodies(msg)
     first_lines = text.splitlines()[:3]
     assert "NOT been sent" in first_lines[0]
     assert any(line.startswith("What to do:") for line in first_lines)
-    assert "blame is a hold finding" in text and "#42" in text
+    assert "blame: this must not reach a customer as written" in text and "#42" in text
     assert text.index("you should have read the FAQ") > text.index("What to do")
     assert "has not been sent" in html
 
