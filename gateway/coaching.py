@@ -143,3 +143,34 @@ def build_note(
     # to check it against the text, and 122 random bits do not occur in it.
     note.set_boundary(f"===============tact{uuid.uuid4().hex}==")
     return note.as_bytes(policy=_CRLF)
+
+
+REJECTED, UNDELIVERABLE = "rejected", "undeliverable"
+
+
+def build_decision_note(kind: str, *, original: bytes, to: str, comment: str, actor: str,
+                        held_id: int, note_from: str, hostname: str = "localhost") -> bytes:
+    """The note telling an agent what became of a held reply: `kind="rejected"` (with the
+    reviewer's comment) or `kind="undeliverable"` (released, then refused for good:
+    `comment` is the last error). Plain text, threaded under the original, CRLF."""
+    headers = original_headers(original)
+    subject = decoded(headers.get("Subject"))
+    message_id = (str(headers.get("Message-ID") or "")).strip() or None
+    text_env, _ = _environments()
+    text = text_env.get_template("decision.txt.j2").render(
+        kind=kind, subject=subject, comment=comment, actor=actor, held_id=held_id)
+    quoted = f'"{subject}"' if subject else "your reply"
+    title = f"Tact: rejected — {quoted}" if kind == REJECTED else f"Tact: not delivered — {quoted}"
+    note = MIMEText(text, "plain", _UTF8_QP)
+    note["From"] = note_from
+    note["To"] = to
+    note["Subject"] = title if title.isascii() else Header(title, "utf-8")  # type: ignore[assignment]
+    note["Date"] = format_datetime(datetime.now(timezone.utc))
+    note["Message-ID"] = make_msgid("tact", domain=hostname)
+    if message_id:
+        note["In-Reply-To"] = message_id
+        note["References"] = " ".join(decoded(headers.get("References")).split() + [message_id])
+    note["Auto-Submitted"] = "auto-generated"
+    note[NOTE_HEADER] = "1"
+    note["X-Tact-Action"] = kind
+    return note.as_bytes(policy=_CRLF)

@@ -1,8 +1,11 @@
-"""Durable state: held messages and the outbox, on SQLAlchemy Core.
+"""Durable state on SQLAlchemy Core: held messages, the outbox, the audit log,
+users and API tokens, every checked message's decision, and a key/value table.
 
 The methods here are synchronous; the mail path calls them through
 `asyncio.to_thread` so the event loop never waits on the database. SQL stays
-portable (SQLite by default, PostgreSQL later): no SQLite-only features.
+portable: SQLite by default, PostgreSQL (psycopg 3) for several gateways
+sharing one queue. The schema is managed by the Alembic migrations in
+`gateway/migrations/` (`Store.create()` upgrades to the newest).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -30,11 +35,11 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
-    or_,
     select,
     update,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from policies.model import Verdict
 
@@ -56,6 +61,9 @@ held = Table(
     Column("action", String(20), nullable=False),
     Column("verdict", JSON, nullable=False),
     Column("status", String(20), nullable=False, default="held"),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decided_by", String(200), nullable=True),
+    Index("ix_held_status_created", "status", "created_at"),
 )
 
 outbox = Table(
@@ -72,6 +80,60 @@ outbox = Table(
     Column("status", String(20), nullable=False, default="pending"),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True), nullable=True),
+    # the held message this item releases or reports on (None: a note of the mail path)
+    Column("held_id", Integer, nullable=True),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("held_id", Integer, nullable=True, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("comment", Text, nullable=False, default=""),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("teams", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_name", String(200), ForeignKey("users.name", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("label", String(200), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per checked message (pass, annotate, hold): the per-team statistics.
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("team", String(200), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("policies", JSON, nullable=False),  # ids of the policies that fired
+    Index("ix_decisions_team_at", "team", "at"),
+)
+
+# Small values the gateway instances share (e.g. the generated web secret).
+kv = Table(
+    "kv",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 # Outbox statuses. "sending" is a lease: a claimed item whose lease expired
@@ -103,6 +165,7 @@ class OutboxItem:
     recipients: list[str]
     raw: bytes
     attempts: int
+    held_id: int | None = None  # the held message it releases, if any
 
 
 @dataclass(frozen=True)
@@ -123,16 +186,16 @@ class Store:
         self.engine: Engine = _make_engine(url)
 
     def create(self) -> None:
-        """Create the SQLite file's directory and the tables if missing.
-
-        (Alembic migrations replace `create_all` later.)
-        """
+        """Create the SQLite file's directory, then bring the schema to the newest
+        migration (creating every table in a new database)."""
         url = make_url(self.url)
         database = url.database
         if url.get_backend_name() == "sqlite" and database and database != ":memory:" \
                 and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        metadata.create_all(self.engine)
+        from gateway.migrations import upgrade
+
+        upgrade(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -212,21 +275,19 @@ class Store:
     def claim_due(self, limit: int = 20, lease: timedelta = timedelta(minutes=5)) -> list[OutboxItem]:
         """Claim due outbox items for sending (a lease, so a crash does not lose them).
 
-        Each item is claimed with a conditional UPDATE, so two workers never
-        send the same item. (PostgreSQL can later use FOR UPDATE SKIP LOCKED.)
+        One statement claims the batch: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP
+        LOCKED) RETURNING …`. On PostgreSQL, gateways sharing the database skip each
+        other's locked rows, so no item is claimed twice; SQLite runs one writer at a time,
+        which makes the same UPDATE atomic (its dialect leaves out FOR UPDATE).
         """
         now = utcnow()
-        claimed: list[OutboxItem] = []
         with self.engine.begin() as conn:
-            rows = conn.execute(_DUE, {"now": now, "limit": limit}).mappings().all()
-            for row in rows:
-                result = conn.execute(_CLAIM, {"b_id": row["id"], "b_status": row["status"],
-                                               "b_next": row["next_attempt_at"],
-                                               "lease_until": now + lease})
-                if result.rowcount == 1:
-                    claimed.append(OutboxItem(row["id"], row["kind"], row["sender"],
-                                              list(row["recipients"]), row["raw"], row["attempts"]))
-        return claimed
+            rows = conn.execute(_CLAIM_DUE, {"now": now, "limit": limit,
+                                             "lease_until": now + lease}).mappings().all()
+        items = [OutboxItem(row["id"], row["kind"], row["sender"], list(row["recipients"]),
+                            row["raw"], row["attempts"], row["held_id"]) for row in rows]
+        items.sort(key=lambda item: item.id)
+        return items
 
     def mark_sent(self, item_id: int) -> None:
         self.mark_sent_many([item_id])
@@ -238,15 +299,52 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(_MARK_SENT, {"ids": list(item_ids), "sent": utcnow()})
 
-    def mark_failed(self, item_id: int, error: str, retry_at: datetime | None) -> None:
-        """Count a failed attempt; due again at `retry_at`, or failed for good if None."""
+    def mark_failed(self, item_id: int, error: str, retry_at: datetime | None,
+                    report: NewMail | None = None, held_id: int | None = None) -> None:
+        """Count a failed attempt; due again at `retry_at`, or failed for good if None.
+
+        Given up on, `report` (a note to the agent) is enqueued and, for a released held
+        message (`held_id`), the audit log says so: all in the same transaction.
+        """
         values: dict[str, Any] = {"attempts": outbox.c.attempts + 1, "last_error": error[:2000]}
         if retry_at is None:
             values["status"] = FAILED
         else:
             values.update(status=PENDING, next_attempt_at=retry_at)
+        now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(update(outbox).where(outbox.c.id == item_id).values(**values))
+            if retry_at is None and report is not None:
+                conn.execute(_OUTBOX_INSERT, {**_outbox_row(report, now), "held_id": held_id})
+            if retry_at is None and held_id is not None:
+                conn.execute(insert(audit), {"at": now, "held_id": held_id, "actor": "tact-outbox",
+                                             "action": "undeliverable", "comment": error[:2000]})
+
+    def record_decisions(self, rows: list[dict[str, Any]]) -> None:
+        """Record checked messages (`at`, `team`, `action`, `policies`) in one insert."""
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(decisions), rows)
+
+    def get_value(self, key: str) -> str | None:
+        """A value of the shared key/value table, or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(kv.c.value).where(kv.c.key == key)).scalar()
+
+    def set_default_value(self, key: str, value: str) -> str:
+        """Store `value` under `key` unless some value is there already; return the one
+        stored (so that several instances starting at once agree on one)."""
+        current = self.get_value(key)
+        if current is not None:
+            return current
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(kv), {"key": key, "value": value})
+            return value
+        except IntegrityError:  # another instance was first
+            stored = self.get_value(key)
+            assert stored is not None
+            return stored
 
     def list_outbox(self, status: str | None = None) -> list[dict[str, Any]]:
         query = select(outbox).order_by(outbox.c.id)
@@ -259,21 +357,20 @@ class Store:
 # Statements built once (building one per call costs more than running it on SQLite).
 _HELD_INSERT = insert(held)
 _OUTBOX_INSERT = insert(outbox)
-_DUE = (
-    select(outbox)
-    .where(or_(
-        and_(outbox.c.status == PENDING, outbox.c.next_attempt_at <= bindparam("now")),
-        and_(outbox.c.status == SENDING, outbox.c.next_attempt_at <= bindparam("now")),
-    ))
+_DUE_IDS = (
+    select(outbox.c.id)
+    .where(and_(outbox.c.status.in_((PENDING, SENDING)), outbox.c.next_attempt_at <= bindparam("now")))
     .order_by(outbox.c.next_attempt_at, outbox.c.id)
     .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+    .scalar_subquery()
 )
-# A conditional claim: only if nobody changed the row since we read it.
-_CLAIM = (
+_CLAIM_DUE = (
     update(outbox)
-    .where(and_(outbox.c.id == bindparam("b_id"), outbox.c.status == bindparam("b_status"),
-                outbox.c.next_attempt_at == bindparam("b_next")))
+    .where(outbox.c.id.in_(_DUE_IDS))
     .values(status=SENDING, next_attempt_at=bindparam("lease_until"))
+    .returning(outbox.c.id, outbox.c.kind, outbox.c.sender, outbox.c.recipients, outbox.c.raw,
+               outbox.c.attempts, outbox.c.held_id)
 )
 _MARK_SENT = (
     update(outbox)
@@ -295,10 +392,21 @@ def _outbox_row(mail: NewMail, now: datetime) -> dict[str, Any]:
     }
 
 
+def engine_url(url: str) -> str:
+    """The SQLAlchemy URL for `[store] url`: `postgresql://` means psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 def _make_engine(url: str) -> Engine:
+    url = engine_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        # A dead server fails within seconds, not after the OS's TCP timeout.
+        connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     engine = create_engine(url, connect_args={"timeout": 15})
 
     @event.listens_for(engine, "connect")

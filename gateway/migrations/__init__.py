@@ -1,0 +1,57 @@
+"""The store's schema, managed by Alembic: `upgrade(engine)` brings any database to the
+newest revision (the gateway calls it at start; a new database gets every table).
+
+The scripts live in `versions/`; `env.py` runs them on the connection given here, so no
+alembic.ini is needed. A database made before migrations existed (by `create_all`, with
+the first revision's tables but no `alembic_version`) is stamped at that revision first.
+On PostgreSQL an advisory lock lets several gateways start at once: one migrates, the
+others wait and then find nothing to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, text
+
+HERE = Path(__file__).resolve().parent
+FIRST = "0001"
+_LOCK_ID = 0x7AC7_0004  # any constant: the advisory lock of Tact's migrations
+
+
+def config(connection: Connection | None = None) -> Config:
+    """An Alembic configuration for the packaged scripts (and, given, a connection)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head() -> str:
+    """The newest revision."""
+    revision = ScriptDirectory.from_config(config()).get_current_head()
+    assert revision is not None
+    return revision
+
+
+def current(engine: Engine) -> str | None:
+    """The database's revision (None: not migrated yet)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database to `revision` (default: the newest), in one transaction."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
+        tables = set(inspect(conn).get_table_names())
+        cfg = config(conn)
+        if "held" in tables and "alembic_version" not in tables:
+            command.stamp(cfg, FIRST)
+        command.upgrade(cfg, revision)
