@@ -130,7 +130,10 @@ class SpecificQuestions:
                 if family == "vague":
                     message = (f'"{squash(excerpt)}" is a catch-all; the customer has to guess what you need, '
                                "which costs another round-trip.")
-                    suggestion = f'Name exactly what you need, e.g. "Could you send me {ask_for(reply.quoted)}?"'
+                    suggestion = (
+                        'Close with the next step instead of an open question, e.g. "If it still isn\'t right by '
+                        'tomorrow, reply here and I\'ll pick it up myself."' if _CATCH_ALL.match(excerpt)
+                        else f'Name exactly what you need, e.g. "Could you send me {ask_for(reply.quoted)}?"')
                 else:
                     message = (f'"{squash(excerpt)}" is a guess posed as a question; test it first or ask '
                                "for the fact that would tell you.")
