@@ -359,6 +359,9 @@ class Pipeline:
         self.stats: Counter[str] = Counter()
         # held id → the sender's review page (signed link); set by the Gateway when the web is on
         self.review_url: Callable[[int], str] | None = None
+        # record_decision(team, action, policies) for every checked message that is safe
+        # (held, or accepted upstream): the decision log, no I/O on the mail path
+        self.record_decision: Callable[[str, str, list[str]], None] | None = None
 
     async def deliver(self, mail_from: str, rcpt_tos: list[str], raw: bytes,
                       mail_options: list[str] | None = None) -> str:
@@ -385,13 +388,22 @@ class Pipeline:
         if verdict.action is Action.HOLD:
             held_id = await self._hold(ref, team, mail_from, rcpt_tos, raw, verdict, headers)
             self.stats["hold"] += 1
+            self._record(team, verdict)
             return f"250 2.0.0 OK {ref} held for review as #{held_id}"
 
         await self.relay.send(mail_from, rcpt_tos, raw, mail_options)
         self.stats[str(verdict.action)] += 1
+        self._record(team, verdict)
         if verdict.action is Action.ANNOTATE:
             await self._enqueue_note(ref, COACHING, mail_from, outcome)
         return f"250 2.0.0 OK {ref}"
+
+    def _record(self, team: str, verdict: Verdict) -> None:
+        if self.record_decision is not None:
+            try:
+                self.record_decision(team, str(verdict.action), [f.policy for f in verdict.findings])
+            except Exception:  # statistics never stop mail
+                log.exception("cannot record the decision")
 
     async def _check(self, ref: str, raw: bytes, sender: str, rcpt_tos: list[str],
                      received_at: datetime) -> Outcome:
