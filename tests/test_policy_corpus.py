@@ -54,3 +54,17 @@ def test_no_false_holds(results) -> None:
     false_holds = [case["id"] for case, verdict in results
                    if verdict.action is Action.HOLD and case["expected_action"] != "hold"]
     assert false_holds == []
+
+
+def test_tact_eval_meets_the_quality_targets(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 3's targets, measured the way a user measures them: `tact eval` on the labeled corpus."""
+    from gateway.cli import main
+
+    assert main(["eval", "--no-progress", "--format", "json", str(corpus_dir("labeled"))]) == 0
+    report = json.loads(capsys.readouterr().out)
+    low = {p: s["f1"] for p, s in report["policies"].items() if p in POLICIES and s["f1"] < 0.90}
+    assert low == {}, f"policies below F1 0.90: {low}"
+    assert report["actions"]["false_holds"]["share"] <= 0.02, report["actions"]["false_holds"]
+    confusion = report["actions"]["confusion"]
+    labeled_hold = sum(confusion["hold"].values())
+    assert confusion["hold"].get("pass", 0) <= 0.05 * labeled_hold, confusion["hold"]
