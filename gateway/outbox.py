@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from gateway.relay import Relay, RelayError
-from gateway.store import OutboxItem, Store, utcnow
+from gateway.store import NewMail, OutboxItem, Store, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,12 @@ class OutboxWorker:
 
     def __init__(self, store: Store, relay: Relay, *, poll_interval: float = 2.0,
                  backoff: Sequence[float] = DEFAULT_BACKOFF,
-                 max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> None:
+                 max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+                 report_failure: Callable[[OutboxItem, str], NewMail | None] | None = None) -> None:
+        # report_failure(item, error): the note telling the agent an item was given up on
+        # (a released message that could not be delivered), or None for no note
         self.store = store
+        self.report_failure = report_failure
         self.relay = relay
         self.poll_interval = poll_interval
         self.backoff = tuple(backoff)
@@ -153,7 +157,15 @@ class OutboxWorker:
         if permanent or attempts >= self.max_attempts:
             log.error("outbox: giving up on %s #%d to %s after %d attempt(s): %s",
                       item.kind, item.id, ", ".join(item.recipients), attempts, error)
-            await asyncio.to_thread(self.store.mark_failed, item.id, error, None)
+            report = None
+            if self.report_failure is not None:
+                try:
+                    report = self.report_failure(item, error)
+                except Exception:
+                    log.exception("outbox: cannot render the failure report of #%d", item.id)
+            await asyncio.to_thread(self.store.mark_failed, item.id, error, None, report, item.held_id)
+            if report is not None:
+                self._wake.set()
             return
         retry_at = next_attempt(attempts, self.backoff, utcnow())
         log.warning("outbox: %s #%d attempt %d failed (%s); next try at %s",

@@ -14,6 +14,8 @@ import ssl
 import sys
 from collections.abc import Sequence
 
+from gateway.decisions import DecisionLog
+from gateway.moderation import Moderation
 from gateway.outbox import DEFAULT_BACKOFF, OutboxWorker
 from gateway.pipeline import Checker, Pipeline
 from gateway.relay import Relay, make_relay
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # How long a stop waits for deliveries under way.
 DRAIN_SECONDS = 10.0
+# How often held messages past their team's hold_expiry are expired.
+EXPIRY_INTERVAL = 60.0
 
 
 class StartupError(Exception):
@@ -47,18 +51,26 @@ class Gateway:
     def __init__(self, settings: Settings, *, check_workers: int | None = None,
                  outbox_poll_interval: float = 2.0,
                  outbox_backoff: Sequence[float] = DEFAULT_BACKOFF,
-                 outbox_max_attempts: int = 10) -> None:
+                 outbox_max_attempts: int = 10,
+                 expiry_interval: float = EXPIRY_INTERVAL) -> None:
         self.settings = settings
         if check_workers is None:
             check_workers = settings.gateway.check_workers
         self.check_workers = default_check_workers() if check_workers is None else check_workers
         self.store = Store(settings.store.url)
         self.relay: Relay = make_relay(settings)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.moderation = Moderation(self.store, settings, wake_outbox=self._wake_outbox)
         self.outbox = OutboxWorker(self.store, self.relay, poll_interval=outbox_poll_interval,
-                                   backoff=outbox_backoff, max_attempts=outbox_max_attempts)
+                                   backoff=outbox_backoff, max_attempts=outbox_max_attempts,
+                                   report_failure=self.moderation.undeliverable_note)
+        self.decision_log = DecisionLog(self.store)
+        self.expiry_interval = expiry_interval
+        self._expiry: asyncio.Task[None] | None = None
         self.checker = Checker(settings, self.check_workers)
         self.pipeline = Pipeline(settings, self.checker, self.relay, self.store,
                                  on_enqueue=self.outbox.wake)
+        self.pipeline.record_decision = self.decision_log.record
         self.host, self._port = parse_hostport(settings.gateway.listen)
         self._server: asyncio.base_events.Server | None = None
         self._handler: Handler | None = None
@@ -99,7 +111,10 @@ class Gateway:
             self._server.close()
             raise StartupError(f"cannot start the checking workers: {exc}") from exc
         await self._server.start_serving()
+        self._loop = loop
         self.outbox.start()
+        self.decision_log.start()
+        self._expiry = asyncio.create_task(self._expire_periodically(), name="tact-expiry")
         log.debug("listening for SMTP on %s:%d, relaying to %s", self.host, self.port,
                   _safe_url(self.settings.gateway.upstream))
 
@@ -117,10 +132,36 @@ class Gateway:
         while self._handler is not None and self._handler.in_flight and \
                 asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.05)
+        if self._expiry is not None:
+            self._expiry.cancel()
+            try:
+                await self._expiry
+            except asyncio.CancelledError:
+                pass
+            self._expiry = None
         await self.outbox.stop()
+        await self.decision_log.stop()
         await self.relay.close()
         self.checker.close()
         await asyncio.to_thread(self.store.close)
+
+
+    def _wake_outbox(self) -> None:
+        """Moderation queued mail (from any thread): let the outbox look now."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.outbox.wake)
+
+    async def _expire_periodically(self) -> None:
+        """Expire held messages past their team's hold_expiry: at start, then every
+        `expiry_interval` seconds (several instances may: each message is decided once)."""
+        while True:
+            try:
+                done = await asyncio.to_thread(self.moderation.expire_due)
+                if done:
+                    log.info("expiry: decided %d held message(s) past their hold_expiry", done)
+            except Exception:
+                log.exception("expiry failed; trying again in %.0fs", self.expiry_interval)
+            await asyncio.sleep(self.expiry_interval)
 
 
 def _safe_url(url: str) -> str:
