@@ -243,3 +243,19 @@ def make_message(body: str = "Thanks for your patience, the refund went out toda
              "Content-Transfer-Encoding: 8bit"]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     return ("\r\n".join(lines) + "\r\n\r\n" + body.replace("\n", "\r\n") + "\r\n").encode("utf-8")
+
+
+# --- the store's database: the same tests on SQLite and on PostgreSQL --------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A `[store] url` for an empty database: a SQLite file, or a fresh PostgreSQL schema
+    (skipped when PostgreSQL is unreachable, failed under CI=true; see tests/databases.py)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'var' / 'tact.db'}"
+        return
+    from tests.databases import postgres_schema
+
+    with postgres_schema() as url:
+        yield url
