@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +17,16 @@ VERDICT = Verdict(Action.HOLD, (Finding("blame", Severity.HOLD, "Blames the cust
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(store_url: str) -> Iterator[Store]:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    s = Store(store_url)
+    s.create()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Store:
     s = Store(f"sqlite:///{tmp_path / 'deep' / 'dir' / 'tact.db'}")
     s.create()
     return s
@@ -26,9 +36,9 @@ def note(to: str = "agent@support.test") -> NewMail:
     return NewMail(kind="held", sender="", recipients=[to], raw=b"Subject: note\r\n\r\nhi\r\n")
 
 
-def test_sqlite_file_is_created_with_its_directory_in_wal_mode(store: Store, tmp_path: Path) -> None:
+def test_sqlite_file_is_created_with_its_directory_in_wal_mode(sqlite_store: Store, tmp_path: Path) -> None:
     assert (tmp_path / "deep" / "dir" / "tact.db").is_file()
-    with store.engine.connect() as conn:
+    with sqlite_store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
 
@@ -97,3 +107,105 @@ def test_mark_sent(store: Store) -> None:
     [row] = store.list_outbox()
     assert row["status"] == SENT and row["sent_at"] is not None
     assert store.claim_due() == []
+
+
+# --- migrations -----------------------------------------------------------------------
+
+
+def test_a_new_database_is_migrated_to_the_newest_revision_and_a_restart_changes_nothing(
+        store: Store) -> None:
+    from sqlalchemy import inspect
+
+    from gateway.migrations import current, head
+
+    assert current(store.engine) == head()
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"held", "outbox", "audit", "users", "api_tokens", "decisions", "kv"} <= tables
+    store.create()  # the next start: nothing to do, nothing lost
+    assert current(store.engine) == head()
+
+
+def test_a_database_made_before_migrations_is_upgraded_keeping_its_mail(tmp_path: Path) -> None:
+    """The first gateway made its tables with create_all: held and outbox, no alembic_version."""
+    import sqlalchemy as sa
+
+    from gateway.migrations import current, head
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE held (id INTEGER PRIMARY KEY, created_at DATETIME NOT NULL, "
+                          "team VARCHAR(200) NOT NULL, sender VARCHAR(998) NOT NULL, recipients JSON NOT NULL, "
+                          "subject TEXT NOT NULL, message_id VARCHAR(998), raw BLOB NOT NULL, "
+                          "action VARCHAR(20) NOT NULL, verdict JSON NOT NULL, status VARCHAR(20) NOT NULL)"))
+        conn.execute(text("CREATE TABLE outbox (id INTEGER PRIMARY KEY, kind VARCHAR(20) NOT NULL, "
+                          "sender VARCHAR(998) NOT NULL, recipients JSON NOT NULL, raw BLOB NOT NULL, "
+                          "attempts INTEGER NOT NULL, next_attempt_at DATETIME NOT NULL, last_error TEXT, "
+                          "status VARCHAR(20) NOT NULL, created_at DATETIME NOT NULL, sent_at DATETIME)"))
+        conn.execute(text("INSERT INTO held VALUES (7, '2026-11-01 10:00:00', 'billing', 'a@x', '[\"c@y\"]', "
+                          "'Re: old', NULL, X'6869', 'hold', '{\"findings\": []}', 'held')"))
+    engine.dispose()
+    store = Store(url)
+    store.create()
+    assert current(store.engine) == head()
+    row = store.get_held(7)
+    assert row is not None and row["raw"] == b"hi" and row["status"] == "held" and row["decided_at"] is None
+
+
+def test_a_dead_postgresql_is_a_clear_error_naming_the_url_without_its_password() -> None:
+    import asyncio
+
+    from gateway.server import Gateway, StartupError
+    from gateway.settings import Settings, StoreSettings
+    from tests.conftest import free_port
+
+    port = free_port()  # nothing listens there
+    url = f"postgresql://tact:s3cret@127.0.0.1:{port}/tact"
+    gateway = Gateway(Settings(store=StoreSettings(url=url)), check_workers=0)
+    with pytest.raises(StartupError) as caught:
+        asyncio.run(gateway.start())
+    message = str(caught.value)
+    assert f"postgresql://tact:***@127.0.0.1:{port}/tact" in message and "unreachable" in message
+    assert "s3cret" not in message
+
+
+# --- small tables ---------------------------------------------------------------------
+
+
+def test_the_first_value_stored_under_a_key_wins(store: Store) -> None:
+    assert store.get_value("web_secret") is None
+    assert store.set_default_value("web_secret", "one") == "one"
+    assert store.set_default_value("web_secret", "two") == "one"
+    assert store.get_value("web_secret") == "one"
+
+
+def test_decisions_are_recorded_in_one_batch(store: Store) -> None:
+    from gateway.store import decisions
+
+    now = utcnow()
+    store.record_decisions([{"at": now, "team": "billing", "action": "pass", "policies": []},
+                            {"at": now, "team": "billing", "action": "hold", "policies": ["blame"]}])
+    store.record_decisions([])
+    with store.engine.connect() as conn:
+        rows = conn.execute(decisions.select().order_by(decisions.c.id)).mappings().all()
+    assert [(r["team"], r["action"], r["policies"]) for r in rows] == [
+        ("billing", "pass", []), ("billing", "hold", ["blame"])]
+
+
+def test_concurrent_claims_never_take_the_same_item(store: Store) -> None:
+    """Eight threads claim from 300 due items at once: every item is claimed exactly once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for i in range(300):
+        store.enqueue(note(f"r{i}@x.test"))
+
+    def drain() -> list[int]:
+        got: list[int] = []
+        while batch := store.claim_due(limit=7):
+            got.extend(item.id for item in batch)
+        return got
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: drain(), range(8)))
+    claimed = [i for r in results for i in r]
+    assert len(claimed) == 300 and len(set(claimed)) == 300
