@@ -749,7 +749,10 @@ _FOREIGN_STOP = frozenset(
     haben wird wurde sind auch noch schon le la les et est pas je vous nous avec pour sur une des du merci
     bonjour votre vos nos ce cette qui que dans sont été el los las y es yo usted con para por gracias hola
     su sus está muy pero het een niet ik wij voor van uw wordt zijn il lo gli non io grazie della sono
-    não eu você obrigado uma""".split()
+    não eu você obrigado obrigada uma pela pelo será já sua seu muito com foi estamos
+    och är att jag det inte för på med och vi ni hej tack hälsningar og ikke jeg vil hilsen
+    ho è ci questo questa molto abbiamo siamo suo dit heb hoi groet groeten je jij maar ook zoals dat wat
+    hebben graag""".split()
 )
 
 
@@ -761,6 +764,8 @@ def _english(words: list[str]) -> bool:
     foreign = sum(map(_FOREIGN_STOP.__contains__, words))
     if foreign >= 2 and foreign > english:
         return False
+    if len(words) >= 8 and english / len(words) < 0.06:
+        return False  # hardly an English function word: a language neither list knows
     return english / len(words) >= 0.12 or foreign < 2
 
 

@@ -63,6 +63,14 @@ def test_tuned_phrase_lists_are_compiled_once_per_tuning() -> None:
     "schreiben Sie uns nicht mehr. Es tut mir leid, es tut mir leid, es tut mir leid.\n\nGrüße",
     "Bonjour Madame,\n\ncomme je l'ai déjà expliqué, merci de ne plus nous écrire. Désolé, désolé, "
     "vraiment désolé.\n\nCordialement",
+    "Hola Marta,\n\ncomo ya le expliqué, usted instaló mal el equipo. Lo siento, lo siento mucho, de verdad lo "
+    "siento.\n\nUn saludo,\nLuis",
+    "Olá João,\n\npeço desculpa, desculpa mesmo, lamento muito. Como já expliquei, não precisa de nos "
+    "contactar outra vez.\n\nCumprimentos",
+    "Hoi Sanne,\n\nsorry, sorry, echt sorry voor de late reactie. Zoals ik al heb uitgelegd, is dit een "
+    "gebruikersfout.\n\nGroet, Pieter",
+    "Hej Erik,\n\nförlåt, förlåt, vi beklagar verkligen. Som jag redan har förklarat har du installerat den "
+    "fel.\n\nHälsningar",
 ])
 def test_non_english_reply_is_left_alone(text: str) -> None:
     reply = Reply(text=text, quoted="Das ist schon das dritte Mal!!! Unglaublich.")
