@@ -285,6 +285,15 @@ def cpu_seconds(session_id: int) -> float | None:
     return total if seen else None
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User+system CPU of one process (its threads included), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Sink:
     def __init__(self, proc: Proc) -> None:
         self.p = proc
@@ -340,6 +349,7 @@ class Result:
     elapsed: float = 0.0
     timed_out: bool = False
     cpu: float | None = None
+    smtp_cpu: float | None = None   # the SMTP process alone (the gateway's event loop; bare: all of it)
     sink: dict | None = None
 
     @property
@@ -469,11 +479,13 @@ async def measure(target: str, args: argparse.Namespace, sink: Sink, sink_port: 
     try:
         await wait_for_smtp(proc, port, time.monotonic() + args.startup_timeout)
         await sink.command("reset")
-        cpu0 = cpu_seconds(proc.proc.pid)
+        cpu0, own0 = cpu_seconds(proc.proc.pid), process_cpu_seconds(proc.proc.pid)
         res = await load(target, port, args, samples)
-        cpu1 = cpu_seconds(proc.proc.pid)
+        cpu1, own1 = cpu_seconds(proc.proc.pid), process_cpu_seconds(proc.proc.pid)
         if cpu0 is not None and cpu1 is not None:
             res.cpu = cpu1 - cpu0
+        if own0 is not None and own1 is not None:
+            res.smtp_cpu = own1 - own0
         res.sink = await sink.settle(limit=args.settle)
         if proc.proc.returncode is not None:
             res.error_kinds[f"server exited with {proc.proc.returncode}"] += 1
@@ -491,13 +503,14 @@ def report(results: list[Result], args: argparse.Namespace, samples: list) -> di
     print(f"\nTact load benchmark: {args.clients} clients × {args.messages} messages, "
           f"~{args.size} bytes, seed {args.seed}, upstream pool {args.pool}, loopback")
     print(f"{'target':<10}{'msgs':>7}{'errors':>8}{'msgs/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'server CPU ms/msg':>19}")
+          f"{'server CPU ms/msg':>19}{'SMTP process':>14}")
     for r in results:
         cpu = f"{r.cpu * 1000 / r.ok:.2f}" if r.cpu is not None and r.ok else "-"
+        own = f"{r.smtp_cpu * 1000 / r.ok:.2f}" if r.smtp_cpu is not None and r.ok else "-"
         flag = "  (TIMED OUT)" if r.timed_out else ""
         name = f"{r.target}#{r.round}" if args.rounds > 1 else r.target
         print(f"{name:<10}{r.ok:>7}{r.errors:>8}{r.rate:>10.1f}{r.pct(0.5):>9.1f}"
-              f"{r.pct(0.99):>9.1f}{cpu:>19}{flag}")
+              f"{r.pct(0.99):>9.1f}{cpu:>19}{own:>14}{flag}")
         for kind, n in r.error_kinds.most_common(5):
             print(f"           {n} × {kind}")
     # With several rounds, each target is represented by its median-throughput round.
@@ -515,13 +528,21 @@ def report(results: list[Result], args: argparse.Namespace, samples: list) -> di
                  "results": {r.target: {"ok": r.ok, "errors": r.errors, "msgs_per_s": r.rate,
                                         "p50_ms": r.pct(0.5), "p99_ms": r.pct(0.99),
                                         "elapsed_s": r.elapsed, "timed_out": r.timed_out,
-                                        "server_cpu_s": r.cpu, "sink": r.sink,
+                                        "server_cpu_s": r.cpu, "smtp_process_cpu_s": r.smtp_cpu,
+                                        "sink": r.sink,
                                         "error_kinds": dict(r.error_kinds)} for r in results}}
     if "bare" in by and "gateway" in by and by["bare"].rate:
         ratio = by["gateway"].rate / by["bare"].rate
         verdict = "OK" if ratio >= TARGET_RATIO else "BELOW TARGET"
         print(f"gateway/bare throughput: {ratio:.0%} (target ≥ {TARGET_RATIO:.0%}: {verdict})")
         out["ratio"] = ratio
+        g, b = by["gateway"], by["bare"]
+        if g.smtp_cpu and b.smtp_cpu and g.ok and b.ok:
+            bound = (b.smtp_cpu / b.ok) / (g.smtp_cpu / g.ok)
+            print(f"  with a core free for each process, each target is bound by its SMTP process's CPU "
+                  f"per message: gateway/bare {bound:.0%}; here every process shares {os.cpu_count()} cores, "
+                  f"so total CPU per message decides")
+            out["smtp_process_bound_ratio"] = bound
     for r in results:
         s = r.sink or {}
         relayed = s.get("bench", 0)

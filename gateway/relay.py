@@ -21,11 +21,13 @@ import logging
 import mailbox
 import ssl
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
+from aiosmtplib.email import quote_address
 
 from gateway.settings import Settings
 
@@ -217,8 +219,12 @@ class SMTPRelay:
         if not all(a.isascii() for a in (sender, *rcpt_tos)) and "SMTPUTF8" not in options:
             raise RelayError("550 5.6.7 The next hop does not accept non-ASCII addresses (SMTPUTF8)",
                              permanent=True)
+        encoding = _encoding(options)
         try:
-            await client.mail(sender, options=options, encoding=_encoding(options))
+            response = await client.execute_command(
+                b"MAIL", b"FROM:" + _quoted(sender, encoding), *[o.encode("ascii") for o in options])
+            if response.code != 250:
+                raise aiosmtplib.SMTPSenderRefused(response.code, response.message, sender)
         except aiosmtplib.SMTPSenderRefused as exc:
             if exc.code == 421:  # the upstream is closing this (idle) connection
                 raise _Stale() from exc
@@ -230,10 +236,9 @@ class SMTPRelay:
         refused: list[aiosmtplib.SMTPRecipientRefused] = []
         try:
             for rcpt in rcpt_tos:
-                try:
-                    await client.rcpt(rcpt, encoding=_encoding(options))
-                except aiosmtplib.SMTPRecipientRefused as exc:
-                    refused.append(exc)
+                response = await client.execute_command(b"RCPT", b"TO:" + _quoted(rcpt, encoding))
+                if response.code not in (250, 251):
+                    refused.append(aiosmtplib.SMTPRecipientRefused(response.code, response.message, rcpt))
         except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
             raise temporary(str(exc)) from exc
         if refused:
@@ -281,6 +286,13 @@ def _refused(code: int, message: str, what: str) -> RelayError:
     if 500 <= code < 600:
         return RelayError(f"{code} {text}", permanent=True)
     return RelayError(f"451 4.4.1 Upstream deferred the {what}: {code} {text}")
+
+
+@lru_cache(maxsize=1024)
+def _quoted(address: str, encoding: str) -> bytes:
+    """<address> for MAIL FROM / RCPT TO, checked as aiosmtplib's mail() and rcpt() check it
+    (ValueError for characters not allowed on a command line); the same few addresses recur."""
+    return quote_address(address).encode(encoding) if address else b"<>"
 
 
 def _encoding(options: list[str]) -> str:
