@@ -1,4 +1,5 @@
-"""The `tact` command: serve, check, eval, config check, send-sample, hash-password."""
+"""The `tact` command: serve, check, eval, config check, send-sample, hash-password,
+queue and user (gateway/admin_cli.py)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     hp = sub.add_parser("hash-password", help="print an argon2 hash for [gateway.users]")
     hp.add_argument("--password", help="the password (default: prompt)")
     hp.set_defaults(func=cmd_hash_password)
+
+    from gateway.admin_cli import add_parsers  # tact queue …, tact user …
+
+    add_parsers(sub, common)
     return p
 
 
