@@ -1,0 +1,124 @@
+"""Server-side SVG charts of a team's decisions over time (no script, no library).
+
+`decisions_chart` stacks pass / annotate / hold per day; `findings_chart` draws one
+line per policy. Both take `Moderation.team_stats()` rows and return inline SVG
+markup; every label is escaped, and each bar or point has a <title> tooltip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from markupsafe import Markup, escape
+
+WIDTH, HEIGHT = 760, 240
+LEFT, RIGHT, TOP, BOTTOM = 44, 12, 14, 34
+
+ACTION_COLOURS = {"pass": "#8fbf9f", "annotate": "#e6b54a", "hold": "#c8443c"}
+ACTION_NAMES = {"pass": "Passed", "annotate": "Coached", "hold": "Held"}
+# Distinguishable on white, also for the commonest colour blindness (Okabe–Ito first).
+PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#7a7a7a",
+           "#f0e442", "#332288", "#882255", "#44aa99", "#999933")
+
+
+def _day(row: Mapping[str, Any]) -> date:
+    value = row["day"]
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _nice_max(value: int) -> int:
+    """A round top for the y axis (1, 2, 5, 10, 20, 50… at or above `value`)."""
+    if value <= 0:
+        return 1
+    step = 1
+    while True:
+        for m in (1, 2, 5):
+            if step * m >= value:
+                return step * m
+        step *= 10
+
+
+def _frame(top: int, days: Sequence[date], title: str) -> list[str]:
+    """The axes, grid lines, y ticks and some x labels."""
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+             f'class="chart" role="img" aria-label="{escape(title)}">',
+             f"<title>{escape(title)}</title>"]
+    for i in range(5):
+        value = top * i / 4
+        y = TOP + plot_h - plot_h * i / 4
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
+        label = f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">{label}</text>')
+    if days:
+        every = max(1, len(days) // 8)
+        slot = plot_w / len(days)
+        for i, day in enumerate(days):
+            if i % every == 0 or i == len(days) - 1:
+                x = LEFT + slot * (i + 0.5)
+                parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" class="tick" '
+                             f'text-anchor="middle">{day.strftime("%d %b")}</text>')
+    parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" class="axis"/>')
+    return parts
+
+
+def decisions_chart(rows: Sequence[Mapping[str, Any]]) -> Markup:
+    """Stacked bars per day: how many replies passed, were coached (annotate), were held."""
+    days = [_day(r) for r in rows]
+    totals = [sum(int(r.get(k, 0)) for k in ACTION_COLOURS) for r in rows]
+    top = _nice_max(max(totals, default=0))
+    parts = _frame(top, days, "Replies per day: passed, coached, held")
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    slot = plot_w / max(1, len(rows))
+    bar = max(2.0, slot * 0.7)
+    for i, row in enumerate(rows):
+        x = LEFT + slot * i + (slot - bar) / 2
+        base = TOP + plot_h
+        for action, colour in ACTION_COLOURS.items():
+            n = int(row.get(action, 0))
+            if not n:
+                continue
+            h = plot_h * n / top
+            base -= h
+            tip = f"{days[i].isoformat()}: {n} {ACTION_NAMES[action].lower()}"
+            parts.append(f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                         f'fill="{colour}" class="bar-{action}"><title>{escape(tip)}</title></rect>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def findings_chart(rows: Sequence[Mapping[str, Any]],
+                   label: Callable[[str], str] = str) -> tuple[Markup, list[tuple[str, str, int]]]:
+    """One line per policy: findings per day. Returns the SVG and the legend rows
+    (label, colour, total), most frequent first."""
+    days = [_day(r) for r in rows]
+    totals: dict[str, int] = {}
+    for row in rows:
+        for policy, n in (row.get("findings") or {}).items():
+            totals[policy] = totals.get(policy, 0) + int(n)
+    policies = sorted((p for p, n in totals.items() if n), key=lambda p: (-totals[p], p))
+    peak = max((int((r.get("findings") or {}).get(p, 0)) for r in rows for p in policies), default=0)
+    top = _nice_max(peak)
+    parts = _frame(top, days, "Findings per policy per day")
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    slot = plot_w / max(1, len(rows))
+    legend: list[tuple[str, str, int]] = []
+    for k, policy in enumerate(policies):
+        colour = PALETTE[k % len(PALETTE)]
+        points = []
+        for i, row in enumerate(rows):
+            n = int((row.get("findings") or {}).get(policy, 0))
+            points.append((LEFT + slot * (i + 0.5), TOP + plot_h - plot_h * n / top, n, days[i]))
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in points)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2" '
+                     f'class="line"><title>{escape(label(policy))}</title></polyline>')
+        for x, y, n, day in points:
+            if n:
+                tip = f"{day.isoformat()}: {n} × {label(policy)}"
+                parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}">'
+                             f"<title>{escape(tip)}</title></circle>")
+        legend.append((label(policy), colour, totals[policy]))
+    parts.append("</svg>")
+    return Markup("".join(parts)), legend
