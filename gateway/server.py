@@ -22,6 +22,7 @@ from gateway.relay import Relay, make_relay
 from gateway.settings import Settings, parse_hostport
 from gateway.smtp import Handler, protocol_factory, tls_context
 from gateway.store import Store
+from gateway.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class Gateway:
         self.host, self._port = parse_hostport(settings.gateway.listen)
         self._server: asyncio.base_events.Server | None = None
         self._handler: Handler | None = None
+        self.web: WebServer | None = None  # the review UI and API, when [web] enabled
 
     @property
     def port(self) -> int:
@@ -97,6 +99,7 @@ class Gateway:
         except Exception as exc:
             raise StartupError(f"store {_safe_url(self.settings.store.url)} is unreachable: "
                                f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from exc
+        await self._setup_web()
         handler = self._handler = Handler(self.settings, self.pipeline)
         loop = asyncio.get_running_loop()
         try:  # bind first (a busy port fails fast), serve once checking is ready
@@ -104,13 +107,17 @@ class Gateway:
                 protocol_factory(self.settings, handler, context), self.host, self._port,
                 start_serving=False)
         except OSError as exc:
+            await self._stop_web()
             raise StartupError(f"cannot listen on {self.settings.gateway.listen}: {exc.strerror or exc}") from exc
         try:
             await self.checker.start()
         except Exception as exc:
             self._server.close()
+            await self._stop_web()
             raise StartupError(f"cannot start the checking workers: {exc}") from exc
         await self._server.start_serving()
+        if self.web is not None:
+            await self.web.start()
         self._loop = loop
         self.outbox.start()
         self.decision_log.start()
@@ -118,8 +125,42 @@ class Gateway:
         log.debug("listening for SMTP on %s:%d, relaying to %s", self.host, self.port,
                   _safe_url(self.settings.gateway.upstream))
 
+    async def _setup_web(self) -> None:
+        """Bind the web UI's port (a busy one fails the start) and give the held notes their
+        review links: when the web is enabled, or served elsewhere (`[web] public_url`)."""
+        web = self.settings.web
+        if not (web.enabled or web.public_url):
+            return
+        from gateway.web.links import ReviewLinks, secret_key
+
+        try:
+            secret = await asyncio.to_thread(secret_key, self.settings, self.store)
+        except Exception as exc:
+            raise StartupError(f"cannot read or create the web secret in the store: {exc}") from exc
+        base_url = web.public_url
+        if web.enabled:
+            from gateway.web.app import create_app
+
+            self.web = WebServer(None, web.listen)
+            try:
+                self.web.bind()
+            except OSError as exc:
+                self.web = None
+                raise StartupError(f"cannot listen on [web] listen {web.listen}: "
+                                   f"{exc.strerror or exc}") from exc
+            base_url = base_url or self.web.url
+            self.web.app = create_app(self.settings, self.store, moderation=self.moderation,
+                                      secret=secret, base_url=base_url)
+        self.pipeline.review_url = ReviewLinks(secret, base_url or web.base_url()).url
+
+    async def _stop_web(self) -> None:
+        if self.web is not None:
+            await self.web.stop()
+            self.web = None
+
     async def stop(self) -> None:
         """Stop accepting, finish, and release everything."""
+        await self._stop_web()
         if self._server is not None:
             self._server.close()
             try:
@@ -210,6 +251,9 @@ async def _serve(settings: Settings) -> int:
     print(f"tact: listening for SMTP on {gateway.host}:{gateway.port}, relaying to "
           f"{_safe_url(settings.gateway.upstream)}, store {_safe_url(settings.store.url)}",
           file=sys.stderr, flush=True)
+    if gateway.web is not None:
+        print(f"tact: review queue and API on {gateway.web.url} (public URL "
+              f"{settings.web.public_url or gateway.web.url})", file=sys.stderr, flush=True)
     print("tact: send it a sample reply with `tact send-sample --kind annotate` (or pass, hold); "
           "Ctrl-C stops", file=sys.stderr, flush=True)
     try:

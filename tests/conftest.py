@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from gateway.server import Gateway
-from gateway.settings import GatewaySettings, Settings, StoreSettings
+from gateway.settings import GatewaySettings, Settings, StoreSettings, WebSettings
 from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
 
 
@@ -167,8 +167,10 @@ def gateway_settings(tmp_path: Path, upstream: str, **gateway: Any) -> Settings:
                               "hostname": "tact.test", "note_from": "tact@tact.test",
                               "upstream_pool_size": 4, "upstream_timeout": 5.0}
     values.update(gateway)
+    # The web UI is off here (its default port would clash between gateways); web tests turn it on.
     return Settings(gateway=GatewaySettings(**values),
-                    store=StoreSettings(url=f"sqlite:///{tmp_path / 'var' / 'tact.db'}"))
+                    store=StoreSettings(url=f"sqlite:///{tmp_path / 'var' / 'tact.db'}"),
+                    web=WebSettings(enabled=False))
 
 
 @pytest.fixture
