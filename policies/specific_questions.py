@@ -22,7 +22,8 @@ _STOP = frozenset(
     then them they their about into from over under after before only even very really much many more most
     other rather whole one two three yes not but all our out off ever been being able like just sure said way
     anything something everything nothing someone anyone thing things lot bit quick question questions
-    hello dear regards best cheers kind mine yours ours let lets help idea ideas now right well okay ok""".split()
+    hello dear regards best cheers kind mine yours ours let lets help idea ideas now right well okay ok
+    going gonna actually""".split()
 )
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 _SUFFIXES = ("ments", "ment", "ings", "ing", "ied", "ies", "ed", "es", "s", "ly")
@@ -79,7 +80,9 @@ def specific_asks(doc: Doc, text: str) -> bool:
 _NO_OPTIONS = PolicyOptions()
 # "Is this how you treat customers???": venting, not a question to answer point by point.
 _RHETORICAL = re.compile(
-    r"[?!]{2,}\s*$|\b(?:is this how|are you (?:serious|kidding|joking)|how (?:is|was|can|could) (?:this|that|it) "
+    r"\b(?:why (?:is|does|has) (?:this|it|everything) (?:so |always |got to be so )"
+    r"(?:hard|difficult|complicated|slow|painful|bad)|why (?:can't|cannot|won't|don't) you (?:people|guys|ever|just)"
+    r"|what(?:'s| is) wrong with (?:you|your company|this company)|is this how|are you (?:serious|kidding|joking)|how (?:is|was|can|could) (?:this|that|it) "
     r"(?:be )?(?:acceptable|possible|ok|okay|fair|right|legal))",
     re.IGNORECASE,
 )
@@ -175,7 +178,10 @@ class SpecificQuestions:
                 if _search("explanation", reply_text):
                     continue
             elif _search("next_step_question", flat(q)):
-                if sig.actions:
+                # "what now?", "any news?", "could you take a look?": answered by what was done,
+                # steps to follow, what caused it or where things stand
+                if sig.actions or any(_search(family, reply_text)
+                                      for family in ("instruction", "explanation", "status")):
                     continue
             elif not distinctive or len(asked) == 1 and sig.actions:
                 continue

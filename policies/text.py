@@ -559,6 +559,7 @@ class Span(NamedTuple):
 
 
 _SIG = re.compile(r"^-- ?$", re.MULTILINE)
+_QUOTED_LINES = re.compile(r"(?:>[^\n]*(?:\n|$))+")
 _QUOTE_START = re.compile(
     r"^(?:>|On .{0,200}wrote:\s*$|-{2,}\s*(?:Original Message|Forwarded message)|From:\s|Am .{0,120}schrieb)",
     re.MULTILINE,
@@ -624,20 +625,31 @@ def analyse(text: str) -> Doc:
     m = _SIG.search(text)
     if m:
         end = m.start()
-    q = _QUOTE_START.search(text, 0, end)
-    if q and q.start() > 0:
-        end = q.start()
     start = len(text) - len(text.lstrip())
+    greeting = None
+    q = _QUOTE_START.search(text, 0, end)
+    lead = text[start:q.start()].strip() if q else ""
+    if q and q.group(0) == ">" and (not lead or _GREETING.match(lead) and "\n" not in lead):
+        # "Hi Bernard,\n\n> what they wrote\n\nMy answer…": a quoted line answered point by
+        # point; the agent's text starts after it
+        quoted_end = _QUOTED_LINES.match(text, q.start()).end()
+        rest = text[quoted_end:end]
+        if rest.strip():
+            if lead:
+                greeting = Span(start, start + len(lead), lead)
+            start = quoted_end + len(rest) - len(rest.lstrip())
+            q = _QUOTE_START.search(text, start, end)
+    if q and q.start() > start:
+        end = q.start()
     while end > start and text[end - 1].isspace():
         end -= 1
     body = Span(start, end, text[start:end])
 
-    greeting = None
     first_nl = text.find("\n", start, end)
     first_line_end = end if first_nl < 0 else first_nl
     first_line = text[start:first_line_end]
     c_start = start
-    if _GREETING.match(first_line) and len(first_line.strip()) <= 80:
+    if greeting is None and _GREETING.match(first_line) and len(first_line.strip()) <= 80:
         gm_end = start + len(first_line.rstrip())
         greeting = Span(start, gm_end, text[start:gm_end])
         c_start = first_line_end
