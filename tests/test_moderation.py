@@ -290,3 +290,30 @@ def test_users_passwords_roles_and_tokens(running: RunningGateway) -> None:
     assert [u.name for u in users.list()] == ["ann", "rita"]
     assert users.remove("rita") and not users.remove("rita")
     assert users.authenticate_token(token) is None and users.get("rita") is None
+
+
+# --- a dead database on the mail path -----------------------------------------------------
+
+
+def test_a_dead_database_answers_451_on_hold_and_the_retry_is_held(
+        running: RunningGateway, moderation: Moderation, sink: Sink, tmp_path: Path,
+        store_url: str) -> None:
+    from gateway.store import _make_engine
+    from tests.conftest import free_port
+
+    dead = (f"postgresql://postgres@127.0.0.1:{free_port()}/test" if store_url.startswith("postgresql")
+            else f"sqlite:///{tmp_path}/missing-dir/x.db")
+    live, running.store.engine = running.store.engine, _make_engine(dead)
+    data = make_message("Please MARKHOLD wait.")
+    with smtplib.SMTP("127.0.0.1", running.port, timeout=30) as client:
+        client.ehlo()
+        client.mail("agent@support.test")
+        client.rcpt("customer@example.test")
+        code, text = client.data(data)
+    assert code == 451 and b"try again later" in text
+    assert sink.messages == []
+    running.store.engine = live  # the database is back; the client retries
+    with smtplib.SMTP("127.0.0.1", running.port, timeout=10) as client:
+        client.sendmail("agent@support.test", ["customer@example.test"], data)
+    [summary] = moderation.list_held()
+    assert moderation.get(summary.id).raw == data and sink.originals() == []
