@@ -189,7 +189,7 @@ class Customer:
     @cached_property
     def upset(self) -> int:
         text = self.text
-        upset = _count(P["upset"], self._flat)
+        upset = _count(P["upset"], self._flat) + _count(P["upset_strong"], self._flat)
         caps = [w for w in _CAPS.findall(text) if w not in _ACRONYMS and (len(w) >= 4 or w in _SHOUTED_SHORT)]
         upset += min(2, len(caps))
         # "!!", "??", "?!" … once at most: "!!" alone is as often glee as anger.

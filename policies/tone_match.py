@@ -98,7 +98,7 @@ class ToneMatch:
                     f"instead of calming ({tones('blaming' if blame else 'curt')}).",
                     'Acknowledge the problem before the facts, e.g. "I\'m sorry you\'ve had to chase this. '
                     'I\'ve checked, and here is where things stand: …"')]
-        if stiff and (who.register == "casual" or len(stiff) >= 2):
+        if stiff and (who.register == "casual" or len(stiff) >= 2 and who.register != "formal"):
             m = stiff[0]
             return [make_finding(
                 self.id, self.severity, text, m.start(), m.end(),
