@@ -190,8 +190,7 @@ class Customer:
     def upset(self) -> int:
         text = self.text
         upset = _count(P["upset"], self._flat) + _count(P["upset_strong"], self._flat)
-        caps = [w for w in _CAPS.findall(text) if w not in _ACRONYMS and (len(w) >= 4 or w in _SHOUTED_SHORT)]
-        upset += min(2, len(caps))
+        upset += min(1, len(_shouted(text)))
         # "!!", "??", "?!" … once at most: "!!" alone is as often glee as anger.
         upset += int(any(p in text for p in ("!!", "??", "?!", "!?")))
         return upset
@@ -205,8 +204,7 @@ class Customer:
         """"angry", "urgent", "frustrated", "confused" or "calm": how they sound, for people to read."""
         flat_text = self._flat
         if self.is_upset:
-            shouting = "!!!" in self.text or sum(
-                1 for w in _CAPS.findall(self.text) if w not in _ACRONYMS and len(w) >= 4) >= 2
+            shouting = "!!!" in self.text or len(_shouted(self.text)) >= 2
             if shouting or _count(P["angry"], flat_text):
                 return "angry"
             return "urgent" if _count(P["urgent"], flat_text) else "frustrated"
@@ -223,6 +221,26 @@ class Customer:
     @cached_property
     def questions(self) -> tuple[str, ...]:
         return tuple(part for q in _questions(self.text, self._flat) for part in _split_question(q))
+
+
+def _shouted(text: str) -> list[str]:
+    """Words in capitals that read as shouting: not acronyms, not in a URL or path, said once
+    (an acronym or a log level recurs), in a line that also has lower-case words."""
+    found = []
+    for m in _CAPS.finditer(text):
+        w = m.group(0)
+        if w in _ACRONYMS or not (len(w) >= 4 or w in _SHOUTED_SHORT):
+            continue
+        before, after = text[max(0, m.start() - 1):m.start()], text[m.end():m.end() + 1]
+        if before in "/._=?&:" and before or after in "/._=-:" and after:
+            continue
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        line_end = text.find("\n", m.end())
+        line = text[line_start:line_end if line_end >= 0 else len(text)]
+        if not any(c.islower() for c in line) or text.count(w) > 1:
+            continue
+        found.append(w)
+    return found
 
 
 def _count(pattern: Matcher | None, flat_text: str) -> int:
@@ -255,6 +273,8 @@ def _questions(text: str, flat_text: str) -> list[str]:
     """Each run of "?" back to the previous sentence stop or line break: the customer's questions."""
     out = []
     for m in _QUESTION_MARKS.finditer(flat_text):
+        if m.end() < len(flat_text) and (flat_text[m.end()].isalnum() or flat_text[m.end()] in "=&/_"):
+            continue  # "?id=3" in a link, or "?getline?" (quotes lost to a bad charset): not a question
         start = max(flat_text.rfind(ch, 0, m.start()) for ch in ".!?\n") + 1
         q = text[start:m.end()].strip()
         if len(q) > 1:

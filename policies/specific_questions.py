@@ -82,7 +82,9 @@ _NO_OPTIONS = PolicyOptions()
 _RHETORICAL = re.compile(
     r"\b(?:why (?:is|does|has) (?:this|it|everything) (?:so |always |got to be so )"
     r"(?:hard|difficult|complicated|slow|painful|bad)|why (?:can't|cannot|won't|don't) you (?:people|guys|ever|just)"
-    r"|what(?:'s| is) wrong with (?:you|your company|this company)|is this how|are you (?:serious|kidding|joking)|how (?:is|was|can|could) (?:this|that|it) "
+    r"|what(?:'s| is) wrong with (?:you|your company|this company)"
+    r"|^(?:hi|hello|hey)?[ ,!]*(?:how are (?:you|things)|how's it going|how have you been)(?: (?:today|doing))?\?"
+    r"|is this how|are you (?:serious|kidding|joking)|how (?:is|was|can|could) (?:this|that|it) "
     r"(?:be )?(?:acceptable|possible|ok|okay|fair|right|legal))",
     re.IGNORECASE,
 )

@@ -846,15 +846,28 @@ def customer_text(quoted: str) -> str:
     return text.strip()
 
 
+_NOT_A_PERSON = frozenset(
+    """team support service services help helpdesk desk department dept resources office admin administrator
+    info information noreply no-reply notifications notification robot bot sync system mailer daemon postmaster
+    billing sales accounts account customer care group list lists newsletter news digest alerts alert
+    mon tue wed thu fri sat sun monday tuesday wednesday thursday friday saturday sunday jan feb mar apr jun jul
+    aug sep sept oct nov dec uhr am pm utc gmt the via on behalf""".split()
+)
+
+
 def first_name(name: str | None) -> str | None:
-    if not name:
+    """The first name to greet, or None when `name` doesn't look like a person's
+    ("Google Apps Sync Team", "billing@…", "Wed 12:00")."""
+    if not name or "@" in name or "<" in name or "[" in name or any(c.isdigit() for c in name):
         return None
     parts = [p for p in re.split(r"[\s,]+", name.strip()) if p]
-    if not parts:
+    if not parts or len(parts) > 4 or any(p.strip(".'\"()").lower() in _NOT_A_PERSON for p in parts):
         return None
-    if "," in name and len(parts) >= 2:  # "Lastname, Firstname"
-        return parts[1]
-    return parts[0]
+    first = parts[1] if "," in name and len(parts) >= 2 else parts[0]  # "Lastname, Firstname"
+    first = first.strip(".'\"()")
+    if len(first) < 2 or not first[0].isupper() or first.isupper() and len(first) > 3:
+        return None
+    return first
 
 
 def make_finding(policy: str, severity: Severity, text: str, start: int, end: int,

@@ -44,6 +44,8 @@ class GreetingName:
         if not first or not reply.text.strip():
             return []
         doc = analyse(reply.text)
+        if not doc.english or doc.words < 3:  # the greetings it knows are English; "test" is not a reply
+            return []
         names = {_fold(p) for p in re.split(r"[\s,]+", reply.customer_name or "") if len(p) > 1}
         if doc.greeting is not None:
             words = {_fold(w) for w in re.findall(r"[\w'-]+", doc.greeting.text)}
