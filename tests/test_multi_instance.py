@@ -121,3 +121,44 @@ def test_two_gateways_deliver_each_of_200_released_messages_exactly_once(tmp_pat
         audit = Moderation(store, Settings()).audit(limit=1000)
         assert Counter(e.held_id for e in audit if e.action == "release") == Counter(ids)
         store.close()
+
+
+def test_two_gateways_expiring_the_same_200_messages_release_each_once(tmp_path: Path, sink: Sink) -> None:
+    """Both gateways' expiry loops (every 0.05 s) race over the same overdue messages."""
+    from gateway.settings import GatewaySettings, StoreSettings, TeamSettings, WebSettings
+    from tests.conftest import RunningGateway
+
+    require_postgres()
+    with postgres_schema() as url:
+        store = Store(url)
+        store.create()
+        for i in range(COUNT):
+            raw = make_message(f"Reply number {i}.").replace(
+                b"Message-ID: <reply-1@support.test>", f"Message-ID: <x{i}@billing.test>".encode())
+            store.hold(team="billing", sender="bo@billing.test", recipients=["c@example.test"],
+                       raw=raw, verdict=VERDICT)
+        time.sleep(1.1)  # every one is past the team's 1 s hold_expiry
+        running = []
+        try:
+            for _ in range(2):
+                settings = Settings(
+                    gateway=GatewaySettings(listen=f"127.0.0.1:{free_port()}", hostname="tact.test",
+                                            upstream=f"smtp://127.0.0.1:{sink.port}"),
+                    store=StoreSettings(url=url), web=WebSettings(enabled=False),
+                    teams={"billing": TeamSettings(senders=["*@billing.test"], hold_expiry="1s",
+                                                   expire_action="release")})
+                running.append(RunningGateway(settings, check_workers=0, outbox_poll_interval=0.1,
+                                              expiry_interval=0.05))
+            deadline = time.monotonic() + 60
+            while len(sink.messages) < COUNT and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1)
+        finally:
+            for g in running:
+                g.stop()
+        arrived = Counter(_message_id(m.data) for m in sink.messages)
+        assert len(sink.messages) == COUNT and set(arrived.values()) == {1}
+        audit = Moderation(store, Settings()).audit(limit=1000)
+        assert len(audit) == COUNT and {(e.actor, e.action) for e in audit} == {("tact-expiry", "release")}
+        assert store.list_held() == []
+        store.close()
