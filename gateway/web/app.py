@@ -70,6 +70,7 @@ def _environment() -> jinja2.Environment:
                              trim_blocks=True, lstrip_blocks=True)
     env.globals.update(policy_label=present.policy_label, policy_description=present.policy_description,
                        format_age=present.format_age, format_time=present.format_time,
+                       worst_severity=present.worst_severity, response_time=present.response_time,
                        severity_label=lambda s: present.SEVERITY_LABELS.get(str(s), str(s)),
                        status_label=lambda s: present.STATUS_LABELS.get(str(s), str(s)),
                        action_label=lambda a: present.ACTION_LABELS.get(str(a), str(a)))

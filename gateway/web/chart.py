@@ -1,7 +1,7 @@
 """Server-side SVG charts of a team's decisions over time (no script, no library).
 
-`decisions_chart` stacks pass / annotate / hold per day; `findings_chart` draws one
-line per policy. Both take `Moderation.team_stats()` rows and return inline SVG
+`decisions_chart` stacks pass / annotate / hold per day; `findings_chart` stacks the
+findings of each policy per day (stacks, not lines: equal counts would hide each other). Both take `Moderation.team_stats()` rows and return inline SVG
 markup; every label is escaped, and each bar or point has a <title> tooltip.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 760, 240
+WIDTH, HEIGHT = 1000, 250
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 14, 34
 
 ACTION_COLOURS = {"pass": "#8fbf9f", "annotate": "#e6b54a", "hold": "#c8443c"}
@@ -29,14 +29,13 @@ def _day(row: Mapping[str, Any]) -> date:
 
 
 def _nice_max(value: int) -> int:
-    """A round top for the y axis (1, 2, 5, 10, 20, 50… at or above `value`)."""
-    if value <= 0:
-        return 1
+    """A round top for the y axis, so that its four grid steps are whole round numbers
+    (4, 8, 20, 40, 80, 200… at or above `value`)."""
     step = 1
     while True:
         for m in (1, 2, 5):
-            if step * m >= value:
-                return step * m
+            if step * m * 4 >= value:
+                return step * m * 4
         step *= 10
 
 
@@ -50,7 +49,7 @@ def _frame(top: int, days: Sequence[date], title: str) -> list[str]:
         value = top * i / 4
         y = TOP + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        label = f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+        label = f"{value:.0f}"
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" class="tick" text-anchor="end">{label}</text>')
     if days:
         every = max(1, len(days) // 8)
@@ -91,7 +90,7 @@ def decisions_chart(rows: Sequence[Mapping[str, Any]]) -> Markup:
 
 def findings_chart(rows: Sequence[Mapping[str, Any]],
                    label: Callable[[str], str] = str) -> tuple[Markup, list[tuple[str, str, int]]]:
-    """One line per policy: findings per day. Returns the SVG and the legend rows
+    """Findings per day, stacked by policy. Returns the SVG and the legend rows
     (label, colour, total), most frequent first."""
     days = [_day(r) for r in rows]
     totals: dict[str, int] = {}
@@ -99,26 +98,26 @@ def findings_chart(rows: Sequence[Mapping[str, Any]],
         for policy, n in (row.get("findings") or {}).items():
             totals[policy] = totals.get(policy, 0) + int(n)
     policies = sorted((p for p, n in totals.items() if n), key=lambda p: (-totals[p], p))
-    peak = max((int((r.get("findings") or {}).get(p, 0)) for r in rows for p in policies), default=0)
+    colours = {p: PALETTE[k % len(PALETTE)] for k, p in enumerate(policies)}
+    peak = max((sum(int(n) for n in (r.get("findings") or {}).values()) for r in rows), default=0)
     top = _nice_max(peak)
     parts = _frame(top, days, "Findings per policy per day")
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(1, len(rows))
-    legend: list[tuple[str, str, int]] = []
-    for k, policy in enumerate(policies):
-        colour = PALETTE[k % len(PALETTE)]
-        points = []
-        for i, row in enumerate(rows):
-            n = int((row.get("findings") or {}).get(policy, 0))
-            points.append((LEFT + slot * (i + 0.5), TOP + plot_h - plot_h * n / top, n, days[i]))
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in points)
-        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2" '
-                     f'class="line"><title>{escape(label(policy))}</title></polyline>')
-        for x, y, n, day in points:
-            if n:
-                tip = f"{day.isoformat()}: {n} × {label(policy)}"
-                parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}">'
-                             f"<title>{escape(tip)}</title></circle>")
-        legend.append((label(policy), colour, totals[policy]))
+    bar = max(2.0, slot * 0.7)
+    for i, row in enumerate(rows):
+        x = LEFT + slot * i + (slot - bar) / 2
+        base = TOP + plot_h
+        found = row.get("findings") or {}
+        for policy in policies:
+            n = int(found.get(policy, 0))
+            if not n:
+                continue
+            h = plot_h * n / top
+            base -= h
+            tip = f"{days[i].isoformat()}: {n} × {label(policy)}"
+            parts.append(f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                         f'fill="{colours[policy]}"><title>{escape(tip)}</title></rect>')
     parts.append("</svg>")
+    legend = [(label(p), colours[p], totals[p]) for p in policies]
     return Markup("".join(parts)), legend

@@ -118,6 +118,22 @@ def highlight(text: str, findings: Sequence[_Span]) -> list[Segment]:
     return segments
 
 
+_SEVERITY_RANK = {"info": 0, "warn": 1, "hold": 2}
+
+
+def worst_severity(findings: Sequence[Any], marks: Sequence[int]) -> str:
+    """The most severe severity among the findings numbered `marks` (1-based)."""
+    severities = [str(findings[n - 1].severity) for n in marks]
+    return max(severities, key=lambda s: _SEVERITY_RANK.get(s, 0), default="info")
+
+
+def response_time(customer_wrote_at: datetime | None, replied_at: datetime | None) -> str | None:
+    """"2 h 5 min" from the customer's message to the reply, or None when unknown."""
+    if customer_wrote_at is None or replied_at is None or replied_at < customer_wrote_at:
+        return None
+    return format_age(replied_at - customer_wrote_at)
+
+
 def located(text: str, finding: _Span) -> bool:
     """Does the finding's span fit the text (so it is highlighted)?"""
     return 0 <= finding.start < finding.end <= len(text)
