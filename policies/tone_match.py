@@ -8,6 +8,8 @@ from typing import ClassVar
 
 from policies.base import register
 from policies.blame import BOOK as BLAME
+from policies.discouraging import BOOK as DISCOURAGING
+from policies.ownership import BOOK as OWNERSHIP
 from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
 from policies.signals import Customer, customer, find, reply_signals
 from policies.text import PhraseBook, analyse, make_finding, removed, sentence_at, squash
@@ -84,6 +86,11 @@ class ToneMatch:
                     'has happened again. Here is what I\'ve done: …"')]
         else:
             blame = find(BLAME.for_options(_NO_OPTIONS)["phrases"], text, doc.content)
+            if not sig.actions:
+                # Shutting the door or sending them elsewhere, with nothing done for them, is
+                # dismissive to someone already upset (with a fix it is the other policies' matter).
+                blame += find(DISCOURAGING.for_options(_NO_OPTIONS)["phrases"], text, doc.content)
+                blame += find(OWNERSHIP.for_options(_NO_OPTIONS)["elsewhere"], text, doc.content)
             cold = not sig.empathy
             curt = curt if cold else []
             short = cold and doc.words < 30 and not _GREETED.match(doc.greeting.text if doc.greeting else "") \
