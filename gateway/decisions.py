@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
-from typing import Any
+from datetime import datetime, timezone
 
-from gateway.store import Store, utcnow
+from gateway.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +30,21 @@ class DecisionLog:
     def __init__(self, store: Store, *, interval: float = FLUSH_INTERVAL) -> None:
         self.store = store
         self.interval = interval
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[tuple[float, str, str, Iterable[str]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
 
     def record(self, team: str, action: str, policies: Iterable[str]) -> None:
-        """Note one checked message (called on the event loop: no I/O here)."""
-        self._pending.append({"at": utcnow(), "team": team, "action": action,
-                              "policies": sorted(set(policies))})
-        if len(self._pending) > MAX_PENDING:
-            drop = len(self._pending) - MAX_PENDING
-            del self._pending[:drop]
-            self.dropped += drop
-        if len(self._pending) >= FLUSH_AT:
+        """Note one checked message (called on the event loop: a tuple appended, no I/O;
+        the rows are built in the writer's thread)."""
+        pending = self._pending
+        pending.append((time.time(), team, action, policies))
+        if len(pending) >= FLUSH_AT:
+            if len(pending) > MAX_PENDING:
+                drop = len(pending) - MAX_PENDING
+                del pending[:drop]
+                self.dropped += drop
             self._wake.set()
 
     def start(self) -> None:
@@ -65,7 +67,7 @@ class DecisionLog:
         if not batch:
             return 0
         try:
-            await asyncio.to_thread(self.store.record_decisions, batch)
+            await asyncio.to_thread(_write, self.store, batch)
         except Exception:
             log.exception("decisions: cannot record %d row(s); will retry", len(batch))
             self._pending[:0] = batch
@@ -80,3 +82,10 @@ class DecisionLog:
                 pass
             self._wake.clear()
             await self.flush()
+
+
+def _write(store: Store, batch: list[tuple[float, str, str, Iterable[str]]]) -> None:
+    store.record_decisions([
+        {"at": datetime.fromtimestamp(at, timezone.utc), "team": team, "action": action,
+         "policies": sorted(set(policies))}
+        for at, team, action, policies in batch])
