@@ -1,0 +1,145 @@
+"""Phrase families, not sentences: wordings of our own that the catalog's examples don't cover.
+
+Each table pairs what must fire with a near miss that must not (hard negatives).
+"""
+
+import pytest
+
+from policies import Severity
+from tests.policy_helpers import assert_spans, at, check
+
+FIX = "I've reset the sync token, and your workouts from Thursday on are back in the app."
+
+
+@pytest.mark.parametrize("opening", [
+    "Sorry for keeping you waiting on this one.",
+    "Appreciate you hanging on while I checked with the warehouse.",
+    "Sorry this sat in our queue over the bank holiday.",
+    "This took far longer than it should have, and that's on us.",
+    "Thank you for sticking with us.",
+])
+def test_the_wait_acknowledged_in_other_words(opening: str) -> None:
+    text = f"Hi Ben,\n\n{opening} {FIX}\n\nDaniel"
+    assert check("late-apology", text, "help", customer_wrote_at=at(16, 9), replied_at=at(18, 10)) == []
+
+
+@pytest.mark.parametrize("opening", ["Sorry about the sync problem.", "Good news!"])
+def test_an_apology_for_the_problem_is_not_one_for_the_wait(opening: str) -> None:
+    text = f"Hi Ben,\n\n{opening} {FIX}\n\nDaniel"
+    [finding] = check("late-apology", text, "help", customer_wrote_at=at(16, 9), replied_at=at(18, 10))
+    assert_spans(text, [finding])
+
+
+@pytest.mark.parametrize("sentence", [
+    "Please refrain from calling or emailing us; all updates will come by post.",
+    "Please do not reply to this email or open further requests about this claim.",
+    "For future questions, please use the help centre instead of emailing support.",
+])
+def test_closing_the_door_in_other_words(sentence: str) -> None:
+    text = f"Hi Ana,\n\nThe claim was declined. {sentence}\n\nClaims"
+    [finding] = check("discouraging", text)
+    assert finding.severity is Severity.HOLD
+
+
+@pytest.mark.parametrize("sentence", [
+    "If anything else comes up, just reply here and it comes straight to me.",
+    "You don't need to do anything else; the refund is on its way.",
+    "Calling is quickest if it's urgent, or reply here any time.",
+])
+def test_ordinary_closes_stay_open(sentence: str) -> None:
+    assert check("discouraging", f"Hi Ana,\n\n{FIX} {sentence}\n\nKat") == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "Your case has been escalated and will be reviewed.",
+    "An update will be provided once a decision has been made.",
+    "Your claim is with our assessors.",
+    "Our engineers are aware of the problem and a fix is being worked on.",
+])
+def test_passive_next_steps_with_nobody_behind_them(sentence: str) -> None:
+    text = f"Hi Fatima,\n\nThanks for your email. {sentence}\n\nClaims Support"
+    [finding] = check("ownership", text)
+    assert finding.severity is Severity.WARN
+    assert_spans(text, [finding])
+
+
+@pytest.mark.parametrize("sentence", [
+    "Your refund has been processed and will show on your card within 3 days.",
+    "I've escalated your case to Dana in claims, and I'll email you her decision by Thursday.",
+    "Your case will be reviewed by me personally tomorrow morning.",
+])
+def test_done_or_owned_steps_are_not_deflection(sentence: str) -> None:
+    assert check("ownership", f"Hi Fatima,\n\n{sentence}\n\nPriya") == []
+
+
+def test_sent_to_the_courier_with_nothing_else_holds() -> None:
+    text = "Hi,\n\nDeliveries are the courier's responsibility. Please contact them.\n\nShopnest"
+    [finding] = check("ownership", text)
+    assert finding.severity is Severity.HOLD
+
+
+UPSET = "This is the FIFTH time I'm writing about my refund!!! Nobody answers properly."
+
+
+def test_shutting_the_door_on_an_upset_customer_is_dismissive() -> None:
+    text = "Mr Dunne,\n\nWe have responded to all of your messages. We won't respond to further messages.\n\nCR"
+    [finding] = check("tone-match", text, UPSET)
+    assert finding.severity is Severity.HOLD
+
+
+def test_with_the_fix_done_it_is_the_discouraging_policy_alone() -> None:
+    text = ("Hi Tanya,\n\nI've merged your tickets and reset your 2FA, so you can sign in now. Please don't "
+            "raise new tickets for the same problem.\n\nSam")
+    assert check("tone-match", text, UPSET) == []
+
+
+@pytest.mark.parametrize("quoted", [
+    "Our LDAP sync fails with ERROR 49 on https://intranet.example.com/ADMIN/SYNC, see the log. Regards, ACME GMBH",
+    "The HDMI port on the TV shows NO SIGNAL. Which cable do I need?",
+])
+def test_acronyms_paths_and_labels_are_not_shouting(quoted: str) -> None:
+    text = "Done! The sync works again now 🙂\n\nSam"
+    assert check("tone-match", text, quoted) == []
+
+
+@pytest.mark.parametrize("quoted, text", [
+    ("Hi, just following up on the router swap. Any news?", "Hi Liam,\n\nYour router swap is being scheduled "
+     "for Tuesday; I'll text you the engineer's time slot on Monday.\n\nKai"),
+    ("Could you take a look? The import fails at row 1.", "Hi Simon,\n\nThe import failed because the file "
+     "isn't saved as UTF-8. I've converted it and imported all 4,000 rows.\n\nKai"),
+    ("Where should I start? We have payroll on the 15th.", "Hi Olivia,\n\n1. Go to Settings > Company.\n"
+     "2. Add your staff.\n3. Run a preview on the 12th.\n\nKai"),
+    ("How are you today? Quick one: can I change the delivery day to Friday?", "Hi Mo,\n\nYes, I've moved "
+     "your delivery day to Friday from next week.\n\nKai"),
+])
+def test_questions_answered_without_repeating_their_words(quoted: str, text: str) -> None:
+    assert check("specific-questions", text, quoted) == []
+
+
+@pytest.mark.parametrize("quoted, asked", [
+    ("I was charged €480 in roaming for one week!!! Why was I charged this much???", "Why was I charged"),
+    ("Called four times about the leak. When is someone actually going to fix it???", "When is someone"),
+])
+def test_angry_questions_are_still_questions(quoted: str, asked: str) -> None:
+    text = "Hi there,\n\nRoaming bundles can be added in the app under Add-ons.\n\nKat"
+    [finding] = check("specific-questions", text, quoted)
+    assert asked in finding.message
+
+
+@pytest.mark.parametrize("sentence", [
+    "What's going on with the account exactly?",
+    "Send over whatever details you have.",
+])
+def test_vague_asks_in_other_words(sentence: str) -> None:
+    text = f"Hi Tanya,\n\n{sentence}\n\nPulse"
+    assert [f.policy for f in check("specific-questions", text,
+                                    "My team can't see the shared dashboards since yesterday.")] == [
+        "specific-questions"]
+
+
+@pytest.mark.parametrize("text", [
+    "Sorry, wrong link! The correct one is https://example.com/guide.",
+    "Sorry about that, it works again now.",
+])
+def test_an_apology_that_comes_with_its_fix_is_not_empty_empathy(text: str) -> None:
+    assert check("empathy-without-action", f"Hi Jo,\n\n{text}\n\nSam", "The link is broken.") == []
