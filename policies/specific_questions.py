@@ -11,7 +11,8 @@ from policies.base import register
 from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
 from policies.signals import P as SIGNALS
 from policies.signals import customer, find, flat, overlaps, reply_signals
-from policies.text import Doc, PhraseBook, all_words, analyse, anchor, make_finding, removed, sentence_at, squash
+from policies.text import (Doc, PhraseBook, all_words, analyse, anchor, is_english, make_finding, removed,
+                           sentence_at, squash)
 
 BOOK = PhraseBook("specific_questions", extend="vague")
 
@@ -160,8 +161,8 @@ class SpecificQuestions:
 
     def _unanswered(self, reply: Reply, doc: Doc) -> list[str]:
         who = customer(reply.quoted)
-        if who is None or not who.questions:
-            return []
+        if who is None or not who.questions or not is_english(who.text):
+            return []  # (their questions are matched by English words)
         sig = reply_signals(reply.text)
         answer = _reply_keywords(reply.text)
         reply_text = flat(reply.text)[doc.content.start:doc.content.end]

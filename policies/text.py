@@ -843,7 +843,17 @@ def customer_text(quoted: str) -> str:
         m = _NESTED_AFTER_BREAK.search(text)
         if m:
             text = text[: m.start() + 1]
+    m = _DIGEST_END.search(text)  # a forum or ticket notification: its own words end there
+    if m and m.start() > 0:
+        text = text[: m.start()]
     return text.strip()
+
+
+_DIGEST_END = re.compile(
+    r"^\s*(?:-{6,}|_{6,}|Previous Replies\b|To respond, reply to this email|Reply to this email directly"
+    r"|You (?:are )?receiv(?:ed|ing) this (?:because|email)|If you did not sign up|Unsubscribe\b)",
+    re.MULTILINE | re.IGNORECASE,
+)
 
 
 _NOT_A_PERSON = frozenset(
