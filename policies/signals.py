@@ -214,9 +214,27 @@ class Customer:
             return "confused"
         return "frustrated" if _count(P["upset"], flat_text) else "calm"
 
+    def cues(self, limit: int = 2) -> list[str]:
+        """What in their words says they are upset: "fifth time", "RIDICULOUS", "!!!"."""
+        found = [(m.start(), self.text[m.start():m.end()]) for family in ("upset_strong", "upset")
+                 for m in (P[family].finditer(self._flat) if P[family] else ())]
+        found += [(self.text.find(w), w) for w in _shouted(self.text)]
+        for mark in ("!!!", "!!", "???", "??"):
+            if mark in self.text:
+                found.append((self.text.find(mark), mark))
+                break
+        out: list[str] = []
+        for _, cue in sorted(found):
+            cue = " ".join(cue.split())
+            if not any(cue.lower() in o.lower() or o.lower() in cue.lower() for o in out):
+                out.append(cue)
+        return out[:limit]
+
     def describe(self) -> str:
-        """E.g. "casual, frustrated"."""
-        return f"{self.register}, {self.emotion}"
+        """E.g. 'casual, frustrated — “third time”, “!!”'."""
+        cues = self.cues() if self.emotion in ("angry", "frustrated", "urgent") else []
+        said = f' — {", ".join(f"“{c}”" for c in cues)}' if cues else ""
+        return f"{self.register}, {self.emotion}{said}"
 
     @cached_property
     def questions(self) -> tuple[str, ...]:

@@ -82,7 +82,8 @@ def test_short_or_factual_replies_that_act_are_not_dismissive(text: str) -> None
 ])
 def test_the_note_says_how_each_side_sounds(quoted: str, text: str, tones: str) -> None:
     [finding] = check("tone-match", text, quoted)
-    assert f"({tones})" in finding.message
+    customer, reply = tones.split(" · ")
+    assert f"({customer}" in finding.message and f" · {reply})" in finding.message
 
 
 @pytest.mark.parametrize("quoted, emotion", [
@@ -96,3 +97,8 @@ def test_customer_emotion_reads_as_a_person_would_name_it(quoted: str, emotion: 
     from policies.signals import customer
     who = customer(quoted)
     assert who is not None and who.emotion == emotion
+
+
+def test_the_note_quotes_what_shows_the_customer_is_upset() -> None:
+    [finding] = check("tone-match", "Awesome!! :) The parcel should turn up soon, no worries!\n\nSam", UPSET)
+    assert "“THIRD time”" in finding.message or "“THIRD”" in finding.message
