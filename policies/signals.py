@@ -224,7 +224,7 @@ class Customer:
                 found.append((self.text.find(mark), mark))
                 break
         out: list[str] = []
-        for _, cue in sorted(found):
+        for _, cue in sorted(found, key=lambda f: (f[0], -len(f[1]))):
             cue = " ".join(cue.split())
             if not any(cue.lower() in o.lower() or o.lower() in cue.lower() for o in out):
                 out.append(cue)
