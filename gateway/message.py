@@ -28,6 +28,9 @@ from gateway.quoting import (
 from policies.model import Reply
 
 log = logging.getLogger(__name__)
+# mail-parser warns on stderr about every part that is neither text nor HTML (a PGP signature,
+# a calendar invite): routine for us, and noise in `tact check` and the gateway's log.
+logging.getLogger("mailparser").setLevel(logging.ERROR)
 
 MAX_BODY_CHARS = 1_000_000  # only the first ~1 MB of body text is considered
 MAX_HTML_CHARS = 2_000_000

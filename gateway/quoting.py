@@ -59,7 +59,7 @@ class Split:
 
 # --------------------------------------------------------------------------- rules
 
-_QPFX = re.compile(r"^[ \t]*((?:>[ \t]?)+)")
+_QPFX = re.compile(r"^[ \t]*((?:(?:[A-Z]{1,3})?>[ \t]?)+)")  # "> ", ">> ", Supercite "LK> "
 
 # Attribution lines: "<start> … <verb>:" (may be folded over up to 3 lines).
 _ATTR_START = re.compile(
