@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 
 from gateway.samples import sample_reply
+from gateway.store import Store
+from gateway.users import Users
 from tests.conftest import Sink, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,11 +113,11 @@ sender_can_release = true
 """, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TACT_")}
     tact = [sys.executable, "-m", "gateway.cli"]
-    for name, role, teams in (("lead", "reviewer", ["billing"]), ("boss", "admin", [])):
-        subprocess.run([*tact, "user", "add", name, "--role", role, "--password-stdin",
-                        "--config", str(config), *sum((["--team", t] for t in teams), [])],
-                       input=PASSWORD + "\n", text=True, check=True, env=env, cwd=folder,
-                       capture_output=True)
+    store = Store(f"sqlite:///{folder / 'tact.db'}")  # the accounts, as `tact user add` makes them
+    store.create()
+    Users(store).add("lead", PASSWORD, "reviewer", ["billing"])
+    Users(store).add("boss", PASSWORD, "admin")
+    store.close()
     proc = subprocess.Popen([*tact, "serve", "--config", str(config)], cwd=folder, env=env,
                             stderr=subprocess.PIPE, text=True)
     try:
