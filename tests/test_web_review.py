@@ -62,6 +62,9 @@ def test_a_valid_link_shows_the_findings_and_who_reviews(tmp_path: Path, store: 
     assert ">MARKHOLD</mark>" in page.text and "This reads as blaming the customer." in page.text
     assert "Say what you will do instead." in page.text and "&lt;script&gt;x" in page.text
     assert "carol will review it." in page.text  # [teams.billing] reviewers
+    add_accounts(store)  # bob's account names billing too
+    page = TestClient(app).get(url.removeprefix("http://tact.test"))
+    assert "carol, bob will review it." in page.text
     assert "Release my reply" not in page.text  # billing does not let senders release
 
 

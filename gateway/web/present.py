@@ -139,7 +139,10 @@ def located(text: str, finding: _Span) -> bool:
     return 0 <= finding.start < finding.end <= len(text)
 
 
-def reviewers_of(settings: Any, team: str) -> list[str]:
-    """Who reviews a team's held mail, as the sender's page names them."""
+def reviewers_of(settings: Any, team: str, accounts: Sequence[Any] = ()) -> list[str]:
+    """Who reviews a team's held mail, as the sender's page names them: the team's
+    `reviewers` and the reviewer accounts that name the team (admins are not listed)."""
     team_settings = settings.teams.get(team)
-    return list(team_settings.reviewers) if team_settings else []
+    named = list(team_settings.reviewers) if team_settings else []
+    named += [a.name for a in accounts if a.role == "reviewer" and team in a.teams]
+    return list(dict.fromkeys(named))

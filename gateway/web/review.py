@@ -47,10 +47,11 @@ async def review_page(request: Request) -> Response:
     web = web_of(request)
     held = await _held_for(request)
     trail = await run_in_threadpool(web.moderation.audit, held.id)
+    accounts = await run_in_threadpool(web.users.list)
     return web.page(request, "review.html.j2", message_context(held) | {
         "token": request.path_params["token"], "audit": trail,
         "can_release": held.status == HELD and web.settings.sender_can_release(held.team),
-        "reviewers": present.reviewers_of(web.settings, held.team), "error": None})
+        "reviewers": present.reviewers_of(web.settings, held.team, accounts)})
 
 
 async def sender_release(request: Request) -> Response:
