@@ -209,3 +209,23 @@ def test_concurrent_claims_never_take_the_same_item(store: Store) -> None:
         results = list(pool.map(lambda _: drain(), range(8)))
     claimed = [i for r in results for i in r]
     assert len(claimed) == 300 and len(set(claimed)) == 300
+
+
+def test_gateways_starting_together_on_a_new_database_migrate_it_once(store_url: str) -> None:
+    """Four processes create the same new database at once: all start, one schema."""
+    import subprocess
+    import sys
+
+    from gateway.migrations import current, head
+
+    root = Path(__file__).resolve().parent.parent
+    code = "import sys; from gateway.store import Store; Store(sys.argv[1]).create()"
+    starts = [subprocess.Popen([sys.executable, "-c", code, store_url], cwd=root,
+                               stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    errors = [p.communicate(timeout=120)[1] for p in starts]
+    assert [p.returncode for p in starts] == [0, 0, 0, 0], errors
+    store = Store(store_url)
+    assert current(store.engine) == head()
+    held_id = store.hold(team="default", sender="s@x", recipients=["r@x"], raw=b"x", verdict=VERDICT)
+    assert store.get_held(held_id) is not None
+    store.close()

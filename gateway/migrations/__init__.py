@@ -46,12 +46,37 @@ def current(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database to `revision` (default: the newest), in one transaction."""
+    """Migrate the database to `revision` (default: the newest), in one transaction that
+    holds off other processes migrating it at the same moment (PostgreSQL: an advisory
+    lock; SQLite: BEGIN IMMEDIATE, the database's write lock)."""
+    if engine.dialect.name == "sqlite":
+        _upgrade_sqlite(engine, revision)
+        return
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
-        tables = set(inspect(conn).get_table_names())
-        cfg = config(conn)
-        if "held" in tables and "alembic_version" not in tables:
-            command.stamp(cfg, FIRST)
-        command.upgrade(cfg, revision)
+        _run(conn, revision)
+
+
+def _upgrade_sqlite(engine: Engine, revision: str) -> None:
+    # The sqlite3 module would run each DDL statement in its own implicit transaction;
+    # in autocommit mode the transaction is ours, and DDL in it is atomic.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        dbapi = conn.connection.dbapi_connection
+        try:
+            _run(conn, revision)
+        except BaseException:
+            if dbapi is not None and dbapi.in_transaction:
+                conn.exec_driver_sql("ROLLBACK")
+            raise
+        if dbapi is not None and dbapi.in_transaction:
+            conn.exec_driver_sql("COMMIT")
+
+
+def _run(conn: Connection, revision: str) -> None:
+    tables = set(inspect(conn).get_table_names())
+    cfg = config(conn)
+    if "held" in tables and "alembic_version" not in tables:
+        command.stamp(cfg, FIRST)
+    command.upgrade(cfg, revision)
