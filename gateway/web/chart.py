@@ -74,7 +74,7 @@ def decisions_chart(rows: Sequence[Mapping[str, Any]]) -> Markup:
     bar = max(2.0, slot * 0.7)
     for i, row in enumerate(rows):
         x = LEFT + slot * i + (slot - bar) / 2
-        base = TOP + plot_h
+        base = float(TOP + plot_h)
         for action, colour in ACTION_COLOURS.items():
             n = int(row.get(action, 0))
             if not n:
@@ -107,7 +107,7 @@ def findings_chart(rows: Sequence[Mapping[str, Any]],
     bar = max(2.0, slot * 0.7)
     for i, row in enumerate(rows):
         x = LEFT + slot * i + (slot - bar) / 2
-        base = TOP + plot_h
+        base = float(TOP + plot_h)
         found = row.get("findings") or {}
         for policy in policies:
             n = int(found.get(policy, 0))

@@ -7,6 +7,7 @@ with the user, so a reviewer of another team gets 403 on the page and the action
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -172,8 +173,10 @@ async def decide(request: Request) -> Response:
         request.session["flash"] = {"kind": "error",
                                     "text": "Write a comment for the agent to reject a message."}
         return RedirectResponse(f"/held/{held_id}", status_code=303)
-    operation = {"release": web.moderation.release, "reject": web.moderation.reject,
-                 "delete": web.moderation.delete}[action]
+    operations: dict[str, Callable[..., object]] = {
+        "release": web.moderation.release, "reject": web.moderation.reject,
+        "delete": web.moderation.delete}
+    operation = operations[action]
     await run_in_threadpool(operation, held_id, actor=user.name, comment=comment, user=user)
     done = {"release": "released: it is on its way to the customer",
             "reject": "rejected: the agent gets your comment", "delete": "deleted"}[action]
