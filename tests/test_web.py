@@ -157,7 +157,7 @@ def test_five_failed_sign_ins_block_that_user_from_that_address(app) -> None:  #
         r = c.post("/login", data={"name": "bob", "password": "guess", "csrf_token": token})
         assert r.status_code == 401
     blocked = c.post("/login", data={"name": "bob", "password": PASSWORD, "csrf_token": token})
-    assert blocked.status_code == 429
+    assert blocked.status_code == 429 and blocked.headers["retry-after"] == "300"
     assert "Too many failed sign-ins for bob from your address. Try again in 5 minutes." in blocked.text
     # Another user from the same address is not blocked.
     other = c.post("/login", data={"name": "carol", "password": PASSWORD, "csrf_token": token,

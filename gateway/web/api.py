@@ -216,10 +216,6 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(OPENAPI)
 
 
-async def not_found(request: Request) -> Response:
-    raise HTTPException(404, f"no API endpoint {request.url.path}; see /api/v1/openapi.json")
-
-
 routes = [
     Route("/openapi.json", openapi, methods=["GET"]),
     Route("/held", list_held, methods=["GET"]),
@@ -227,5 +223,4 @@ routes = [
     Route("/held/{held_id}/release", release_held, methods=["POST"]),
     Route("/held/{held_id}/reject", reject_held, methods=["POST"]),
     Route("/check", check, methods=["POST"]),
-    Route("/{rest:path}", not_found),
 ]

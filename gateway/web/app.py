@@ -49,7 +49,7 @@ class Web:
     templates: Jinja2Templates
 
     def page(self, request: Request, name: str, context: dict[str, Any] | None = None,
-             status_code: int = 200) -> Response:
+             status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
         """Render `templates/web/NAME` with the signed-in user, CSRF token and flash."""
         ctx: dict[str, Any] = {"user": getattr(request.state, "user", None),
                                "csrf_token": csrf_token(request), "csrf_field": CSRF_FIELD,
@@ -57,6 +57,8 @@ class Web:
         ctx.update(context or {})
         response = self.templates.TemplateResponse(request, name, ctx, status_code=status_code)
         response.headers["Cache-Control"] = "no-store"
+        for key, value in (headers or {}).items():
+            response.headers[key] = value
         return response
 
 
@@ -151,19 +153,17 @@ async def _error(request: Request, status: int, message: str,
     titles = {400: "Bad request", 401: "Sign-in needed", 403: "Not allowed", 404: "Not found",
               405: "Not allowed", 409: "Already decided", 410: "Link expired",
               413: "Too large", 429: "Too many attempts"}
-    response = web_of(request).page(request, "error.html.j2",
-                                    {"status": status, "title": titles.get(status, "Error"),
-                                     "message": message}, status_code=status)
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
+    return web_of(request).page(request, "error.html.j2",
+                                {"status": status, "title": titles.get(status, "Error"),
+                                 "message": message}, status_code=status, headers=headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else "error"
     if exc.status_code == 404 and detail == "Not Found":
-        detail = "There is no such page."
+        detail = (f"no API endpoint {request.url.path}; see /api/v1/openapi.json" if _is_api(request)
+                  else "There is no such page.")
     if exc.status_code == 405:
         detail = f"{request.method} is not allowed here."
     return await _error(request, exc.status_code, detail, dict(exc.headers or {}))

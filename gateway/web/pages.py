@@ -73,7 +73,7 @@ async def login(request: Request) -> Response:
             "next": target, "name": name,
             "error": f"Too many failed sign-ins for {name or 'this user'} from your address. "
                      f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."},
-            status_code=429)
+            status_code=429, headers={"Retry-After": str(wait)})
     user = await run_in_threadpool(web.users.authenticate, name, password) if name and password else None
     if user is None:
         web.limiter.failed(name, address)

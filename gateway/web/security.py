@@ -8,6 +8,7 @@ every form carries the token and every POST is refused (403) without it.
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 import threading
 import time
@@ -79,7 +80,7 @@ class LoginLimiter:
             failures = self._recent(key)
             if len(failures) < self.attempts:
                 return 0
-            return max(1, int(self.window - (self._clock() - failures[0])) + 1)
+            return max(1, math.ceil(self.window - (self._clock() - failures[0])))
 
     def failed(self, name: str, address: str) -> None:
         """Count one failed sign-in."""
