@@ -210,7 +210,8 @@ def _describe(s: Settings) -> str:
         f"  AUTH             {'STARTTLS + ' + str(len(g.users)) + ' user(s)' if g.tls_cert and g.users else 'off'}",
         f"  max message size {g.max_message_size} bytes",
         f"  store            {_redact(s.store.url)}",
-        f"  web              {s.web.listen}",
+        f"  web              " + (f"{s.web.listen} (links in notes: {s.web.base_url()})" if s.web.enabled
+                                  else f"off (links in notes: {s.web.public_url or 'none'})"),
     ]
     for name in s.team_names():
         t = s.team_policy(name)
