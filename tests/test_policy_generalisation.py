@@ -143,3 +143,27 @@ def test_vague_asks_in_other_words(sentence: str) -> None:
 ])
 def test_an_apology_that_comes_with_its_fix_is_not_empty_empathy(text: str) -> None:
     assert check("empathy-without-action", f"Hi Jo,\n\n{text}\n\nSam", "The link is broken.") == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "There's no point emailing us again about this as the decision is final.",
+    "Please stop sending repeat emails as they only slow down our processing.",
+    "Please refrain from sending multiple messages.",
+    "Please note that we will no longer respond to correspondence regarding this flight.",
+    "Please don't keep opening new tickets for the same code though!",
+    "In future please check the help centre first, as we won't reply to how-to questions.",
+])
+def test_the_structure_of_closing_the_door(sentence: str) -> None:
+    [finding] = check("discouraging", f"Hi Ana,\n\nI've checked your points balance. {sentence}\n\nKat")
+    assert finding.severity is Severity.HOLD
+
+
+@pytest.mark.parametrize("sentence", [
+    "You won't need to call again: everything is cancelled and confirmed.",
+    "Please avoid contacting the hotel directly; I'll fix the booking and update you by Friday.",
+    "To stop these emails, click unsubscribe at the bottom of any of them.",
+    "We won't be able to reply until Monday, as the office is closed for the holiday.",
+    "Don't hesitate to email me again if the code doesn't work.",
+])
+def test_near_misses_of_closing_the_door(sentence: str) -> None:
+    assert check("discouraging", f"Hi Ana,\n\nI've checked your points balance. {sentence}\n\nKat") == []
