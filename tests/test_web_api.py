@@ -1,4 +1,4 @@
-"""The JSON API with bearer tokens, in-process over a real SQLite store."""
+"""The JSON API with bearer tokens, in-process over a real store: SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -33,9 +33,15 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def store(tmp_path: Path, template_db: Path) -> Iterator[Store]:
-    shutil.copyfile(template_db, tmp_path / "web.db")
-    s = Store(web_settings(tmp_path).store.url)
+def store(tmp_path: Path, template_db: Path, store_url: str) -> Iterator[Store]:
+    """The API's store on SQLite (a copy of the template) and on PostgreSQL."""
+    if store_url.startswith("sqlite"):
+        shutil.copyfile(template_db, tmp_path / "web.db")
+        s = Store(web_settings(tmp_path).store.url)
+    else:
+        s = Store(store_url)
+        s.create()
+        add_accounts(s)
     yield s
     s.close()
 
