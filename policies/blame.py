@@ -42,6 +42,8 @@ def _aimed_at_customer(text: str, start: int, end: int, sentence_start: int, sen
     if _WEAK.match(excerpt) and _WRITER.search(sentence_text):
         return False
     return True
+_AGREES = re.compile(r"\b(?:you(?:'re| are) (?:quite |absolutely |completely )?right|(?:our|my) (?:mistake|error|fault))\b",
+                     re.IGNORECASE)
 _LEADING = re.compile(r"^\s*(?:and|but|so|also|anyway|however)?,?\s*", re.IGNORECASE)
 
 
@@ -66,14 +68,15 @@ class Blame:
         if not doc.english:
             return []
         pattern = BOOK.for_options(options)["phrases"]
+        agrees = _AGREES.search(doc.content.text)
         findings: list[Finding] = []
         seen: set[int] = set()
         for m in find(pattern, reply.text, doc.content):
             if m.group(0).lower().startswith("you") and _OUR_DOING.search(reply.text[max(0, m.start() - 30):m.start()]):
                 continue
             excerpt = reply.text[m.start():m.end()]
-            if removed(excerpt, options):
-                continue
+            if removed(excerpt, options) or agrees and excerpt.lower().startswith(("clearly", "plainly")):
+                continue  # ("you're right … your booking clearly says automatic": on their side)
             sentence = sentence_at(doc, m.start())
             if sentence.start in seen or not _aimed_at_customer(reply.text, m.start(), m.end(),
                                                                  sentence.start, sentence.text):

@@ -167,3 +167,25 @@ def test_the_structure_of_closing_the_door(sentence: str) -> None:
 ])
 def test_near_misses_of_closing_the_door(sentence: str) -> None:
     assert check("discouraging", f"Hi Ana,\n\nI've checked your points balance. {sentence}\n\nKat") == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "As outlined in the setup guide you were sent at enrolment, the certificate step is mandatory.",
+    "This happens when students skip step 3.",
+    "As stated clearly on the checkout page, the box for Premium was ticked.",
+    "It's the customer's responsibility to review their order before paying.",
+    "Next time please replace the batteries when you're told to.",
+    "Nothing wrong with our system, so fix your data and rerun it.",
+])
+def test_blame_in_other_words(sentence: str) -> None:
+    [finding] = check("blame", f"Hi Jenny,\n\n{sentence}\n\nSimon")
+    assert finding.severity is Severity.HOLD
+
+
+@pytest.mark.parametrize("text", [
+    "You're right, and I'm sorry. Your booking clearly says automatic, so I've refunded the upgrade fee.",
+    "The box for Premium was ticked, so I've removed it and refunded the charge.",
+    "Step 3 is easy to miss, so I've added a screenshot of it below.",
+])
+def test_neutral_or_on_their_side(text: str) -> None:
+    assert check("blame", f"Hi Jenny,\n\n{text}\n\nSimon") == []
