@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -38,10 +39,12 @@ class FlakyRelay:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = Store(f"sqlite:///{tmp_path / 'tact.db'}")
+def store(store_url: str) -> Iterator[Store]:
+    """On SQLite and on PostgreSQL."""
+    s = Store(store_url)
     s.create()
-    return s
+    yield s
+    s.close()
 
 
 def test_backoff_grows_and_then_stays_at_its_cap() -> None:
