@@ -189,3 +189,21 @@ def test_blame_in_other_words(sentence: str) -> None:
 ])
 def test_neutral_or_on_their_side(text: str) -> None:
     assert check("blame", f"Hi Jenny,\n\n{text}\n\nSimon") == []
+
+
+@pytest.mark.parametrize("sentence, severity", [
+    ("SSO is really one for our integration partners at Keyfold. That would be the place to go with this.",
+     Severity.HOLD),
+    ("That's handled by our promotions partner so it's one for them I'm afraid.", Severity.HOLD),
+    ("I've made a note on your account and the relevant folks will pick it up.", Severity.WARN),
+    ("Requests are handled in order.", Severity.WARN),
+])
+def test_deflection_in_other_words(sentence: str, severity: Severity) -> None:
+    findings = check("ownership", f"Hi Noah,\n\n{sentence}\n\nJess")
+    assert [f.severity for f in findings][:1] == [severity]
+
+
+def test_a_named_hand_off_with_a_date_is_owned() -> None:
+    text = ("Hi Noah,\n\nPromotions are run by our partner Vouchify, so I've sent them your code and order "
+            "number, and I'll email you their answer by Thursday.\n\nJess")
+    assert check("ownership", text) == []
