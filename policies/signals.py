@@ -190,7 +190,9 @@ class Customer:
     def upset(self) -> int:
         text = self.text
         upset = _count(P["upset"], self._flat) + _count(P["upset_strong"], self._flat)
-        upset += min(1, len(_shouted(text)))
+        shouted = len(_shouted(text))
+        # a few capitals may be labels or names; many, with "!", are shouting
+        upset += 2 if shouted >= 3 and "!" in text else min(1, shouted)
         # "!!", "??", "?!" … once at most: "!!" alone is as often glee as anger.
         upset += int(any(p in text for p in ("!!", "??", "?!", "!?")))
         return upset
@@ -250,8 +252,9 @@ def _shouted(text: str) -> list[str]:
         if w in _ACRONYMS or not (len(w) >= 4 or w in _SHOUTED_SHORT):
             continue
         before, after = text[max(0, m.start() - 1):m.start()], text[m.end():m.end() + 1]
-        if before in "/._=?&:" and before or after in "/._=-:" and after:
-            continue
+        joined = text[m.end() + 1:m.end() + 2]
+        if before and before in "/._=?&:" or after and after in "/._=-:" and joined.isalnum():
+            continue  # a path, a URL, a file or field name
         line_start = text.rfind("\n", 0, m.start()) + 1
         line_end = text.find("\n", m.end())
         line = text[line_start:line_end if line_end >= 0 else len(text)]

@@ -595,7 +595,9 @@ _EN_STOP = frozenset(
     """the and to of you your is it that for we i have this with be are on can will not as at please our
     my me was if or from by has would could been there what which when about an do just any all they their
     it's i'm i've i'll we've we'll you're you'll don't can't isn't won't here how thanks thank sorry get
-    let know should so up out one more also but""".split()
+    let know should so up out one more also but
+    lol yep yeah yup nope gonna wanna gotta u ur ppl pls plz thx ty np ttyl btw omg idk tbh kinda sorta hey heya
+    hiya ok okay cool awesome totally""".split()
 )
 
 
