@@ -31,6 +31,7 @@ def count_emoji(text: str, start: int = 0, end: int | None = None) -> int:
         if not (before.isalnum() or before == ":") and not after.isalnum():
             n += 1
     return n
+_NEGATION_BEFORE = re.compile(r"\b(?:nothing|not|never|no|nobody|no one)\s+(?:\w+\s+){0,1}$", re.IGNORECASE)
 _FUTURE = re.compile(r"\b(?:will|'ll|shall|should|going to|expect|within|by)\b", re.IGNORECASE)
 # A run of 3+ capitals as a word. The first capital comes before the word-start check
 # (a lookbehind over it) so that the engine can skip ahead to capitals.
@@ -115,7 +116,9 @@ class ReplySignals:
     def actions(self) -> tuple[tuple[int, int], ...]:
         """Something done, a committed next step, a workaround, instructions or a dated promise."""
         doc, text = self.doc, self.text
-        actions = list(self._spans("action")) + list(self._spans("instruction"))
+        actions = [a for a in self._spans("action")  # "there's nothing we can do" is not a step
+                   if not _NEGATION_BEFORE.search(text, max(0, a[0] - 24), a[0])]
+        actions += self._spans("instruction")
         for s in doc.sentences:  # imperatives, list steps and menu paths the customer can follow
             m = _FIRST_WORD.match(s.text)
             if (m and m.group(0).lower() in _IMPERATIVES) or _STEP.match(s.text) or " > " in s.text:

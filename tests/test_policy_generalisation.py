@@ -207,3 +207,18 @@ def test_a_named_hand_off_with_a_date_is_owned() -> None:
     text = ("Hi Noah,\n\nPromotions are run by our partner Vouchify, so I've sent them your code and order "
             "number, and I'll email you their answer by Thursday.\n\nJess")
     assert check("ownership", text) == []
+
+
+@pytest.mark.parametrize("quoted", [
+    "Our SSO login fails for all 40 users and we have payroll to run today. Please help urgently.",
+    "I missed my train because your ticket machine ate my card. UNACCEPTABLE.",
+])
+def test_urgent_or_shouting_customers_sent_away_is_dismissive(quoted: str) -> None:
+    text = "Hello,\n\nUnfortunately there's nothing we can do about that.\n\nCustomer Services"
+    [finding] = check("tone-match", text, quoted)
+    assert finding.severity is Severity.HOLD
+
+
+def test_nothing_we_can_do_is_not_an_action() -> None:
+    from policies.signals import reply_signals
+    assert reply_signals("Hi,\n\nUnfortunately there's nothing we can do.\n\nKat").actions == ()
