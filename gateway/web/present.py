@@ -27,8 +27,7 @@ POLICY_LABELS: dict[str, str] = {
 SEVERITY_LABELS = {"hold": "Must fix", "warn": "Should fix", "info": "Tip"}
 STATUS_LABELS = {"held": "Waiting for review", "released": "Released", "rejected": "Rejected",
                  "deleted": "Deleted", "expired": "Expired"}
-ACTION_LABELS = {"release": "Released", "reject": "Rejected", "delete": "Deleted", "hold": "Held",
-                 "expire": "Expired", "sender-release": "Released by the sender"}
+ACTION_LABELS = {"release": "Released", "reject": "Rejected", "delete": "Deleted", "hold": "Held"}
 
 # The age filter of the queue page: value → (label, minimum age).
 AGE_FILTERS: dict[str, tuple[str, timedelta]] = {
