@@ -105,12 +105,9 @@ class ReplySignals:
     @cached_property
     def empathy(self) -> tuple[tuple[int, int], ...]:
         """Empathy and apologies, except those about the wait (late-apology's business)."""
-        wait_sentences = []
-        for w in self.wait_acks:
-            s = _sentence_of(self.doc, w[0], self._starts)
-            if s is not None:
-                wait_sentences.append((s.start, s.end))
-        return tuple(e for e in self._spans("empathy") if not overlaps(e, wait_sentences))
+        waits = list(self.wait_acks)  # "sorry for the wait" is about the wait; "I understand your
+        # frustration and appreciate your patience" is empathy too
+        return tuple(e for e in self._spans("empathy") if not overlaps(e, waits))
 
     @cached_property
     def actions(self) -> tuple[tuple[int, int], ...]:

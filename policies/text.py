@@ -570,6 +570,9 @@ _SIGNOFF = re.compile(
     r"talk soon|speak soon|ta|regards|apologies again|again,? (?:so )?sorry.{0,30}|warmly)[,.!]?\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
+_SHORT_GREETING = re.compile(
+    r"\s*(?:hi|hello|hey+|hiya|heya|dear|good (?:morning|afternoon|evening)|greetings|morning)\b"
+    r"(?:[ \t]+[\w.'’-]+){0,3}?[ \t]*[,!:]", re.IGNORECASE)
 _GREETING = re.compile(
     r"^\s*(?:(?:hi|hello|hey+|hiya|dear|good (?:morning|afternoon|evening)|greetings|morning|yo)\b[^\n]{0,80}"
     r"|[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3},)\s*$",
@@ -651,10 +654,17 @@ def analyse(text: str) -> Doc:
     first_line_end = end if first_nl < 0 else first_nl
     first_line = text[start:first_line_end]
     c_start = start
-    if greeting is None and _GREETING.match(first_line) and len(first_line.strip()) <= 80:
-        gm_end = start + len(first_line.rstrip())
-        greeting = Span(start, gm_end, text[start:gm_end])
-        c_start = first_line_end
+    if greeting is None and _GREETING.match(first_line):
+        short = _SHORT_GREETING.match(first_line)
+        if len(first_line.split()) > 6 and short:
+            # "Hi Sven, it's Harbour-2026!": the greeting is "Hi Sven,", the answer follows it
+            gm_end = start + short.end()
+            greeting = Span(start, gm_end, text[start:gm_end].rstrip())
+            c_start = gm_end
+        elif len(first_line.strip()) <= 80:
+            gm_end = start + len(first_line.rstrip())
+            greeting = Span(start, gm_end, text[start:gm_end])
+            c_start = first_line_end
 
     signoff = None
     c_end = end

@@ -222,3 +222,26 @@ def test_urgent_or_shouting_customers_sent_away_is_dismissive(quoted: str) -> No
 def test_nothing_we_can_do_is_not_an_action() -> None:
     from policies.signals import reply_signals
     assert reply_signals("Hi,\n\nUnfortunately there's nothing we can do.\n\nKat").actions == ()
+
+
+@pytest.mark.parametrize("opening", [
+    "I know you've been waiting a while for someone to come back to you on this.",
+    "You've been left waiting far too long on this, first by the engineer and then by me.",
+    "Appreciate your patience while I tracked this down.",
+])
+def test_more_ways_to_own_the_wait(opening: str) -> None:
+    text = f"Hi Ben,\n\n{opening} {FIX}\n\nDaniel"
+    assert check("late-apology", text, "help", customer_wrote_at=at(16, 9), replied_at=at(18, 10)) == []
+
+
+def test_empathy_next_to_thanks_for_patience_is_still_empathy() -> None:
+    text = "Hi Ana,\n\nWe understand your frustration and appreciate your patience.\n\nSam"
+    assert [f.policy for f in check("empathy-without-action", text, "The booking is wrong.")] == [
+        "empathy-without-action"]
+
+
+def test_an_answer_on_the_greeting_line_is_the_answer() -> None:
+    from policies.text import analyse
+    doc = analyse("Hi Sven, it's Harbour-2026 (capital H). It changes on the 1st of each month.\n\nMette")
+    assert doc.greeting is not None and doc.greeting.text == "Hi Sven,"
+    assert doc.content.text.startswith("it's Harbour-2026")

@@ -1,8 +1,8 @@
-"""The policies on a corpus written apart from them (tests/data/heldout, see its README).
+"""The policies on corpora written apart from them (tests/data/heldout and heldout2, see their READMEs).
 
-Written from the catalog alone by someone who saw neither the implementation nor the
-development corpus, so it shows how the judgment carries over to other people's replies.
-Its first measurement (before any fix it prompted) is in bench/README.md.
+Each was written from the catalog alone by someone who saw neither the implementation nor the
+development corpus, so they show how the judgment carries over to other people's replies.
+Their first measurements (before any fix they prompted) are in bench/README.md.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import pytest
 
 from policies import Action, Reply, TeamPolicy, Verdict, evaluate
 
-CASES = Path(__file__).parent / "data" / "heldout" / "cases.json"
+DATA = Path(__file__).parent / "data"
+CORPORA = ("heldout", "heldout2")
 POLICIES = ("tone-match", "specific-questions", "ownership", "late-apology", "over-apology",
             "blame", "discouraging", "empathy-without-action")
 
@@ -31,9 +32,9 @@ def _reply(case: dict) -> Reply:
                  replied_at=datetime.fromisoformat(case["replied_at"]))
 
 
-@pytest.fixture(scope="module")
-def results() -> list[tuple[dict, Verdict]]:
-    cases = json.loads(CASES.read_text("utf-8"))["cases"]
+@pytest.fixture(scope="module", params=CORPORA)
+def results(request: pytest.FixtureRequest) -> list[tuple[dict, Verdict]]:
+    cases = json.loads((DATA / request.param / "cases.json").read_text("utf-8"))["cases"]
     assert len(cases) >= 120
     return [(case, evaluate(_reply(case), TeamPolicy())) for case in cases]
 
