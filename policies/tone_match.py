@@ -16,7 +16,6 @@ from policies.text import PhraseBook, analyse, make_finding, removed, sentence_a
 
 BOOK = PhraseBook("tone_match", extend="stiff")
 _NO_OPTIONS = PolicyOptions()
-_GREETED = re.compile(r"\s*(?:hi|hello|hey|dear|good \w+)\b", re.IGNORECASE)
 _WRITER_ACTS = re.compile(r"\b(?:I|we)(?:'ve|'ll|'m| have| will| am)\b", re.IGNORECASE)
 
 _PLAIN = {
@@ -93,8 +92,10 @@ class ToneMatch:
                 blame += find(OWNERSHIP.for_options(_NO_OPTIONS)["elsewhere"], text, doc.content)
             cold = not sig.empathy
             curt = curt if cold else []
-            short = cold and doc.words < 30 and not _GREETED.match(doc.greeting.text if doc.greeting else "") \
-                and not _WRITER_ACTS.search(doc.content.text)
+            # a few cold words with no "I've"/"we'll" in them, greeting or not: "Hi Lena, this has
+            # been forwarded to the relevant department."
+            short = (cold and doc.words < 30 and bool(doc.content.text)
+                     and not _WRITER_ACTS.search(doc.content.text))
             if (blame or curt or short) and who.is_upset:
                 at = sentence_at(doc, (blame or curt)[0].start()) if (blame or curt) else doc.content
                 if not at.text:

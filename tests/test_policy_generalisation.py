@@ -245,3 +245,9 @@ def test_an_answer_on_the_greeting_line_is_the_answer() -> None:
     doc = analyse("Hi Sven, it's Harbour-2026 (capital H). It changes on the 1st of each month.\n\nMette")
     assert doc.greeting is not None and doc.greeting.text == "Hi Sven,"
     assert doc.content.text.startswith("it's Harbour-2026")
+
+
+def test_a_greeting_does_not_warm_up_a_cold_hand_off_to_an_urgent_customer() -> None:
+    quoted = "URGENT: the exam portal logged me out mid-exam and won't let me back in. Exam ends in 40 minutes!!"
+    [finding] = check("tone-match", "Hi Lena,\n\nThis has been forwarded to the relevant department.\n\nIT", quoted)
+    assert finding.severity is Severity.HOLD
