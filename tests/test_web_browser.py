@@ -234,6 +234,24 @@ def test_a_form_without_the_csrf_token_is_refused(browser: Any, served: Served) 
     page.context.close()
 
 
+def test_a_form_on_another_site_cannot_act_for_a_signed_in_reviewer(browser: Any, served: Served) -> None:
+    """Even with the reviewer's own CSRF token, a cross-site POST carries no session cookie
+    (SameSite=Lax), so it is refused."""
+    page = signed_in(browser, served, "lead")
+    url = f"{served.web}/held/{served.held['script']}"
+    page.goto(url)
+    token = page.locator("form[action$='/release'] input[name=csrf_token]").get_attribute("value")
+    attacker = page.context.new_page()
+    attacker.set_content(f'<form method="post" action="{url}/release">'
+                         f'<input name="csrf_token" value="{token}"><button>win a prize</button></form>')
+    with attacker.expect_response(lambda r: r.url.endswith("/release")) as caught:
+        attacker.click("button")
+    assert caught.value.status == 403
+    page.goto(url)
+    assert page.locator(".status").first.inner_text() == "Waiting for review"
+    page.context.close()
+
+
 def test_a_script_in_the_body_is_shown_as_text(browser: Any, served: Served) -> None:
     page = signed_in(browser, served, "lead")
     dialogs: list[str] = []

@@ -50,9 +50,12 @@ class Web:
 
     def page(self, request: Request, name: str, context: dict[str, Any] | None = None,
              status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
-        """Render `templates/web/NAME` with the signed-in user, CSRF token and flash."""
+        """Render `templates/web/NAME` with the signed-in user, CSRF token and flash.
+
+        The token is made only when a form asks for it: a page without a form (an error
+        answering a cross-site POST, say) never writes a session cookie over the user's."""
         ctx: dict[str, Any] = {"user": getattr(request.state, "user", None),
-                               "csrf_token": csrf_token(request), "csrf_field": CSRF_FIELD,
+                               "csrf_token": lambda: csrf_token(request), "csrf_field": CSRF_FIELD,
                                "flash": request.session.pop("flash", None)}
         ctx.update(context or {})
         response = self.templates.TemplateResponse(request, name, ctx, status_code=status_code)
