@@ -12,7 +12,7 @@ from policies.discouraging import BOOK as DISCOURAGING
 from policies.ownership import BOOK as OWNERSHIP
 from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
 from policies.signals import Customer, customer, find, reply_signals
-from policies.text import PhraseBook, analyse, make_finding, removed, sentence_at, squash
+from policies.text import Doc, PhraseBook, analyse, make_finding, removed, sentence_at, squash
 
 BOOK = PhraseBook("tone_match", extend="stiff")
 _NO_OPTIONS = PolicyOptions()
@@ -34,6 +34,23 @@ def _tones(who: Customer, body: str, *, stiff: int, slang: int, mood: str) -> st
     register = ("formal" if stiff or own.formal >= 2 and own.formal > own.casual
                 else "casual" if slang or own.casual >= 2 and own.casual > own.formal else "neutral")
     return f"customer: {who.describe()} · reply: {register}, {mood}"
+
+
+_CHEER = re.compile(r"(?:great news|good news|awesome|amazing|super|yay|woo+hoo)[,!:. ]*|[!]+|[:;]-?[)D]|"
+                    r"(?:have an? (?:great|nice|lovely|good|awesome|amazing|fab) (?:day|one|weekend)|no worries)[.!]*|"
+                    "[\U0001F300-\U0001FAFF\U00002600-\U000027BF]", re.IGNORECASE)
+
+
+def _calm_opening(text: str, doc: Doc, actions: tuple[tuple[int, int], ...]) -> str:
+    """A rewrite in the agent's words: acknowledge first, then their news without the cheer."""
+    sentence = sentence_at(doc, actions[0][0]) if actions else None
+    news = " ".join(_CHEER.sub(" ", sentence.text).split()).strip(" ,;:") if sentence else ""
+    if len(news.split()) < 3:
+        return ('Drop the cheer and emoji, and open by acknowledging the problem, e.g. "I\'m sorry this '
+                'has happened again. Here is what I\'ve done: …"')
+    news = news[:1].upper() + news[1:]
+    return (f'Drop the cheer and emoji, and acknowledge the problem before your news: "I\'m sorry you\'ve had '
+            f'this trouble. {news.rstrip(".")}."')
 
 
 def _plain(excerpt: str) -> str:
@@ -81,8 +98,7 @@ class ToneMatch:
                     self.id, Severity.HOLD, text, at.start, at.end,
                     f'The customer is upset, and "{squash(at.text)}" sounds breezy; cheer reads as not taking '
                     f"them seriously ({tones('upbeat')}).",
-                    'Drop the cheer and emoji, and open by acknowledging the problem, e.g. "I\'m sorry this '
-                    'has happened again. Here is what I\'ve done: …"')]
+                    _calm_opening(text, doc, sig.actions))]
         else:
             blame = find(BLAME.for_options(_NO_OPTIONS)["phrases"], text, doc.content)
             if not sig.actions:

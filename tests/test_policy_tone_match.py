@@ -102,3 +102,9 @@ def test_customer_emotion_reads_as_a_person_would_name_it(quoted: str, emotion: 
 def test_the_note_quotes_what_shows_the_customer_is_upset() -> None:
     [finding] = check("tone-match", "Awesome!! :) The parcel should turn up soon, no worries!\n\nSam", UPSET)
     assert "“THIRD time”" in finding.message or "“THIRD”" in finding.message
+
+
+def test_the_breezy_rewrite_keeps_the_agents_news_without_the_cheer() -> None:
+    text = "Hiya! 😊 Great news, your order is on its way! Have an awesome day!! 🎉\n\nSam"
+    [finding] = check("tone-match", text, UPSET)
+    assert finding.suggestion.endswith('"I\'m sorry you\'ve had this trouble. Your order is on its way."')
