@@ -226,6 +226,7 @@ def serve(settings: Settings) -> int:
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         # aiosmtpd logs every connection and command at INFO ("mail.log"): too chatty for a gateway.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
+        logging.getLogger("uvicorn.error").setLevel(logging.WARNING)  # "Started server process…"
     try:
         return asyncio.run(_serve(settings))
     except StartupError as exc:
