@@ -44,12 +44,17 @@ _NOT_A_CLOSE = re.compile(
     r"thursday|friday|tomorrow|we|I|the)|out of (?:the )?office|on (?:leave|holiday))", re.IGNORECASE)
 
 
+# Every structure above has one of these words; a sentence without any is skipped at once.
+_CUE = re.compile(r"\b(?:stop|cease|refrain|avoid|quit|do not|don't|dont|no|pointless|not necessary|unnecessary"
+                  r"|won't|will not|no longer|cannot|can't|unable|not)\b", re.IGNORECASE)
+
+
 def closing_doors(sentences: tuple[Span, ...]) -> list[tuple[int, int]]:
     """Spans of sentences that, in other words, tell the customer not to get in touch again."""
     out = []
     for sentence in sentences:
         s = sentence.text
-        if _NOT_A_CLOSE.search(s):
+        if not _CUE.search(s) or _NOT_A_CLOSE.search(s):
             continue
         m = _PROHIBIT.search(s) or _NO_POINT.search(s) or _WONT_ANSWER.search(s)
         if m and m.re is _PROHIBIT and _SOMEONE_ELSE.match(s, m.end()):
