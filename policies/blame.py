@@ -49,10 +49,15 @@ _LEADING = re.compile(r"^\s*(?:and|but|so|also|anyway|however)?,?\s*", re.IGNORE
 
 def neutral_rewrite(sentence: str, phrase: str) -> str | None:
     """The sentence with the blaming phrase cut out, when what is left still says something."""
+    if phrase.lower().startswith(("if ", "had ", "because ", "since ")):
+        return None  # a clause cut out of its sentence leaves broken grammar
+    head, _, last = phrase.rpartition(" ")
+    if head and last.lower() in ("the", "your", "it", "this", "that"):
+        phrase = head  # "Obviously the import failed": keep "the import failed"
     rest = sentence.replace(phrase, "", 1)
     rest = re.sub(r"\s+([,.;:])", r"\1", rest)
     rest = _LEADING.sub("", rest.strip(" ,;:"))
-    if len(rest.split()) < 5 or re.search(r"\byou(?:'d| had| should| must)\b", rest, re.IGNORECASE):
+    if len(rest.split()) < 5 or re.search(r"\byou(?:'d| had| should| must| would)\b", rest, re.IGNORECASE):
         return None
     return rest[:1].upper() + rest[1:]
 

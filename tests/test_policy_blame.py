@@ -46,3 +46,16 @@ def test_suggestion_drops_the_dig_and_keeps_the_content() -> None:
     [finding] = check("blame", text)
     assert finding.excerpt == "As I already explained"
     assert "The export runs overnight at 02:00." in finding.suggestion
+
+
+@pytest.mark.parametrize("sentence, rewrite", [
+    ("Obviously the import failed because the file is not UTF-8.", "The import failed because the file is not UTF-8."),
+    ("As I already explained, the fee is in section 9 of the terms.", "The fee is in section 9 of the terms."),
+    ("If you had read the billing page you would know that.", None),  # no sentence is left to keep
+])
+def test_the_rewrite_is_their_sentence_without_the_dig(sentence: str, rewrite: str | None) -> None:
+    [finding] = check("blame", f"Hi Maya,\n\n{sentence}\n\nSam")
+    if rewrite:
+        assert finding.suggestion == f'Say it without the dig: "{rewrite}"'
+    else:
+        assert "without the dig" not in finding.suggestion
