@@ -64,17 +64,17 @@ class Ownership:
             if sentence.start in seen or sentence.start in owned_sentences:
                 continue
             seen.add(sentence.start)
-            party = _party(text[m.start():sentence.end]) or _party(sentence.text)
+            named = _party(text[m.start():sentence.end]) or _party(sentence.text)
             said = squash(reply.text[m.start():m.end()])
             if m in elsewhere:
                 message = (f'"{said}" sends the customer to someone else; say what you have already done '
                            "and what happens next.")
-                suggestion = (f'"I\'ve written to {party or "them"} with your case details, and I\'ll check back '
+                suggestion = (f'"I\'ve written to {named or "them"} with your case details, and I\'ll check back '
                               'with you on Thursday."')
             else:
                 message = (f'"{said}" hands the next step to someone anonymous; the customer doesn\'t know '
                            "who is responsible or when to expect news.")
-                suggestion = (f'Own it in the first person, e.g. "I\'ve passed this to {party or "the right team"} '
+                suggestion = (f'Own it in the first person, e.g. "I\'ve passed this to {named or "the right team"} '
                               'myself and I\'ll email you by Thursday with their answer."')
             findings.append(make_finding(self.id, self.severity, text, m.start(), m.end(), message, suggestion))
         return findings

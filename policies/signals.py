@@ -219,7 +219,7 @@ class Customer:
     def cues(self, limit: int = 2) -> list[str]:
         """What in their words says they are upset: "fifth time", "RIDICULOUS", "!!!"."""
         found = [(m.start(), self.text[m.start():m.end()]) for family in ("upset_strong", "upset")
-                 for m in (P[family].finditer(self._flat) if P[family] else ())]
+                 if (pattern := P[family]) is not None for m in pattern.finditer(self._flat)]
         found += [(self.text.find(w), w) for w in _shouted(self.text)]
         for mark in ("!!!", "!!", "???", "??"):
             if mark in self.text:

@@ -637,7 +637,8 @@ def analyse(text: str) -> Doc:
     if q and q.group(0) == ">" and (not lead or _GREETING.match(lead) and "\n" not in lead):
         # "Hi Bernard,\n\n> what they wrote\n\nMy answer…": a quoted line answered point by
         # point; the agent's text starts after it
-        quoted_end = _QUOTED_LINES.match(text, q.start()).end()
+        block = _QUOTED_LINES.match(text, q.start())
+        quoted_end = block.end() if block else q.end()
         rest = text[quoted_end:end]
         if rest.strip():
             if lead:

@@ -132,11 +132,10 @@ class ToneMatch:
                 f'Write the way they did: use "{_plain(text[m.start():m.end()])}" instead, and keep the rest plain.')]
         slangy = len(slang) + (sig.emoji if sig.emoji >= 2 else 0)
         if slangy >= 1 and (who.register == "formal" or who.register == "neutral" and slangy >= 3):
-            m = slang[0] if slang else None
-            at = (m.start(), m.end()) if m else (doc.body.start, doc.body.end)
-            word = squash(text[at[0]:at[1]])
+            where = (slang[0].start(), slang[0].end()) if slang else (doc.body.start, doc.body.end)
+            word = squash(text[where[0]:where[1]])
             return [make_finding(
-                self.id, self.severity, text, at[0], at[1],
+                self.id, self.severity, text, where[0], where[1],
                 f'"{word}" is slangy for a customer who wrote formally; it can read as not taking the '
                 f"request seriously ({tones('upbeat' if cheer else 'warm' if sig.empathy else 'neutral')}).",
                 "Match their register: full words, no emoji or 'lol', e.g. \"Dear <name>, thank you for "
