@@ -173,7 +173,11 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         password = getpass.getpass(f"password for {args.name}: ")
         if password != getpass.getpass("again: "):
             raise CommandError("the passwords differ")
-    with _services(args) as (_, users):
+    with _services(args) as (moderation, users):
+        known = moderation.settings.team_names()
+        unknown = [t for t in args.team if t not in known]
+        if unknown:
+            raise CommandError(f"unknown team {unknown[0]!r} (--team); configured: {', '.join(known)}")
         try:
             user = users.add(args.name, password, role=args.role, teams=args.team)
         except ValueError as exc:

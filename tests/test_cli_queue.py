@@ -111,9 +111,12 @@ def test_users_from_the_command_line(store: Store, config: Path, capsys, monkeyp
     from gateway.users import Users
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret pass\n"))
-    status, [user], _ = tact(capsys, config, "user", "add", "rita", "--team", "billing", "--team", "vip",
+    status, _, err = tact(capsys, config, "user", "add", "rita", "--team", "bilLing", "--password-stdin")
+    assert status == 1 and "unknown team 'bilLing' (--team); configured: default, billing" in err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret pass\n"))
+    status, [user], _ = tact(capsys, config, "user", "add", "rita", "--team", "billing", "--team", "default",
                              "--password-stdin")
-    assert status == 0 and user == {"name": "rita", "role": "reviewer", "teams": ["billing", "vip"]}
+    assert status == 0 and user == {"name": "rita", "role": "reviewer", "teams": ["billing", "default"]}
     assert Users(store).authenticate("rita", "s3cret pass") is not None
     monkeypatch.setattr(sys, "stdin", io.StringIO("x\n"))
     status, _, err = tact(capsys, config, "user", "add", "rita", "--password-stdin")
