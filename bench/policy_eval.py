@@ -17,41 +17,19 @@ import statistics
 import sys
 import time
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import policies  # noqa: E402
+from gateway.evaluation import case_reply  # noqa: E402
 from policies.model import Reply, TeamPolicy  # noqa: E402
 
 POLICIES = ["tone-match", "specific-questions", "ownership", "late-apology", "over-apology",
             "blame", "discouraging", "empathy-without-action"]
 ACTIONS = ["pass", "annotate", "hold"]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "labeled"
-
-
-def reply_from_case(case: dict) -> Reply:
-    """Build the Reply a parser would produce for one cases.json case."""
-    text = "\n".join(case["reply"])
-    if case.get("signature"):
-        text += "\n\n-- \n" + "\n".join(case["signature"])
-    quoted = "\n".join(case.get("customer_message") or [])
-    earlier = case.get("earlier")
-    if earlier and quoted:
-        quoted += f"\n\nOn {earlier['at']}, {earlier['name']} <{earlier['email']}> wrote:\n"
-        quoted += "\n".join("> " + line if line else ">" for line in earlier["text"])
-    wrote = case.get("customer_wrote_at")
-    return Reply(
-        text=text,
-        quoted=quoted,
-        subject=case.get("subject", ""),
-        customer_name=(case.get("customer") or {}).get("name"),
-        customer_wrote_at=datetime.fromisoformat(wrote) if wrote else None,
-        replied_at=datetime.fromisoformat(case["replied_at"]) if case.get("replied_at") else None,
-        message_id=case["id"],
-    )
 
 
 def score(items: list[tuple[str, dict, str, policies.Verdict]], verbose: bool) -> None:
@@ -91,7 +69,7 @@ def run_cases(corpus: Path, verbose: bool) -> list[tuple[str, Reply]]:
     team = TeamPolicy()
     items, replies = [], []
     for case in data["cases"]:
-        reply = reply_from_case(case)
+        reply = case_reply(case)
         replies.append((case["id"], reply))
         items.append((case["id"], case["labels"], case["expected_action"], policies.evaluate(reply, team)))
     print(f"== cases.json: {len(items)} cases")

@@ -149,3 +149,14 @@ def test_serve_refuses_a_broken_config_naming_file_and_key(tmp_path: Path) -> No
     assert out.returncode == 2
     assert str(bad) in out.stderr and "gateway.max_message_size" in out.stderr
     assert "listening" not in out.stderr
+
+
+def test_eval_reads_a_cases_corpus(capsys: pytest.CaptureFixture[str]) -> None:
+    """The replies-as-data layout (tests/data/heldout): `tact eval` scores it like a folder of .eml."""
+    folder = Path(__file__).parent / "data" / "heldout"
+    assert main(["eval", "--no-progress", "--format", "json", str(folder)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    cases = json.loads((folder / "cases.json").read_text("utf-8"))["cases"]
+    assert report["messages"] == len(cases)
+    assert sum(sum(row.values()) for row in report["actions"]["confusion"].values()) == len(cases)
+    assert report["actions"]["false_holds"]["count"] == 0

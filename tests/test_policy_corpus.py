@@ -7,11 +7,11 @@ unseen corpus. `bench/policy_eval.py` prints the full table.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import pytest
 
-from policies import Action, Reply, TeamPolicy, evaluate
+from gateway.evaluation import case_reply
+from policies import Action, TeamPolicy, evaluate
 from tests.shared_corpus import corpus_dir
 
 POLICIES = ("tone-match", "specific-questions", "ownership", "late-apology", "over-apology",
@@ -20,21 +20,10 @@ POLICIES = ("tone-match", "specific-questions", "ownership", "late-apology", "ov
 pytestmark = pytest.mark.corpus
 
 
-def _reply(case: dict) -> Reply:
-    text = "\n".join(case["reply"])
-    if case.get("signature"):
-        text += "\n\n-- \n" + "\n".join(case["signature"])
-    wrote = case.get("customer_wrote_at")
-    return Reply(text=text, quoted="\n".join(case.get("customer_message") or []),
-                 customer_name=(case.get("customer") or {}).get("name"),
-                 customer_wrote_at=datetime.fromisoformat(wrote) if wrote else None,
-                 replied_at=datetime.fromisoformat(case["replied_at"]))
-
-
 @pytest.fixture(scope="module")
 def results() -> list[tuple[dict, object]]:
     cases = json.loads((corpus_dir("labeled") / "cases.json").read_text("utf-8"))["cases"]
-    return [(case, evaluate(_reply(case), TeamPolicy())) for case in cases]
+    return [(case, evaluate(case_reply(case), TeamPolicy())) for case in cases]
 
 
 @pytest.mark.parametrize("policy_id", POLICIES)

@@ -8,12 +8,12 @@ Their first measurements (before any fix they prompted) are in bench/README.md.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from policies import Action, Reply, TeamPolicy, Verdict, evaluate
+from gateway.evaluation import case_reply
+from policies import Action, TeamPolicy, Verdict, evaluate
 
 DATA = Path(__file__).parent / "data"
 CORPORA = ("heldout", "heldout2")
@@ -21,22 +21,11 @@ POLICIES = ("tone-match", "specific-questions", "ownership", "late-apology", "ov
             "blame", "discouraging", "empathy-without-action")
 
 
-def _reply(case: dict) -> Reply:
-    text = "\n".join(case["reply"])
-    if case.get("signature"):
-        text += "\n\n-- \n" + "\n".join(case["signature"])
-    wrote = case.get("customer_wrote_at")
-    return Reply(text=text, quoted="\n".join(case.get("customer_message") or []),
-                 customer_name=(case.get("customer") or {}).get("name"),
-                 customer_wrote_at=datetime.fromisoformat(wrote) if wrote else None,
-                 replied_at=datetime.fromisoformat(case["replied_at"]))
-
-
 @pytest.fixture(scope="module", params=CORPORA)
 def results(request: pytest.FixtureRequest) -> list[tuple[dict, Verdict]]:
     cases = json.loads((DATA / request.param / "cases.json").read_text("utf-8"))["cases"]
     assert len(cases) >= 120
-    return [(case, evaluate(_reply(case), TeamPolicy())) for case in cases]
+    return [(case, evaluate(case_reply(case), TeamPolicy())) for case in cases]
 
 
 @pytest.mark.parametrize("policy_id", POLICIES)
