@@ -10,6 +10,7 @@ others wait and then find nothing to do.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -19,6 +20,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
 HERE = Path(__file__).resolve().parent
+# Alembic (≥ 1.16) logs each of its plugins at INFO on every start: noise in the gateway's log.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 FIRST = "0001"
 _LOCK_ID = 0x7AC7_0004  # any constant: the advisory lock of Tact's migrations
 
