@@ -83,6 +83,7 @@ class Users:
         return [_user(r) for r in rows]
 
     def get(self, name: str) -> User | None:
+        """The account called `name`, or None."""
         with self.store.engine.connect() as conn:
             row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
         return _user(row) if row else None
