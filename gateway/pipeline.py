@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import pickle
 import re
+import signal
 import threading
 import time
 import traceback
@@ -54,6 +55,9 @@ _worker_settings: Settings | None = None
 def _init_worker(settings: Settings, parent_pid: int | None = None) -> None:
     global _worker_settings
     _worker_settings = settings
+    # Ctrl-C in a terminal reaches the whole process group: the gateway stops its workers
+    # itself (closing their pipes), so they ignore it rather than print a traceback each.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import policies  # noqa: F401  (load and compile every policy once per worker)
 
     if parent_pid is not None:
