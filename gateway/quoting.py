@@ -190,6 +190,12 @@ def _is_attribution(lines: list[str], i: int) -> int:
                 nxt.startswith(">") or nxt.endswith(":")
             ):
                 return 2
+    if has_time and s.endswith(":") and len(s) < 200:
+        # any wording with a time that ends in ":" right above a quote: "Twas brillig at 14:00
+        # … when <addr> did gyre and gimble:" (Supercite), "Le 3 mars à 10:02, Anne :"
+        k = _next_content(lines, i + 1)
+        if k < len(lines) and _QPFX.match(lines[k]):
+            return 1
     if has_time and i + 1 < len(lines) and len(s) < 200:
         nxt = _unquote_line(lines[i + 1])[1].strip()
         if "@" in nxt and len(nxt) < 120 and _ATTR_VERB_ONLY.search(nxt) and re.match(r"^<?[\w.+-]+@", nxt):

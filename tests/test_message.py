@@ -714,3 +714,14 @@ def test_attr_end_by_first_letter_matches_like_the_plain_alternation() -> None:
                  "rewrote:", "Ruth wrote: more", "Ruth skrev 3. nov. 2026 kl. 09:12:", "schreefx:"]:
         a, b = plain.search(text), _ATTR_END.search(text)
         assert (a and a.span()) == (b and b.span()), text
+
+
+def test_supercite_quoting_and_a_free_form_attribution() -> None:
+    """Emacs Supercite: "XY> " prefixes under an attribution in the writer's own words."""
+    body = ("Twas brillig at 14:00:54 17.11.2009 UTC-05 when lars@example.edu did gyre and gimble:\n\n"
+            " LK> Resulted in 4604 lines of errors along the lines of:\n"
+            " LK>   Too many open files\n\n"
+            "See the patch just posted here.\n")
+    s = split_reply(body)
+    assert s.text.strip() == "See the patch just posted here."
+    assert "Too many open files" in s.quoted and "LK>" not in s.quoted
