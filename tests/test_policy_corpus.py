@@ -12,10 +12,8 @@ import pytest
 
 from gateway.evaluation import case_reply
 from policies import Action, TeamPolicy, evaluate
+from tests.policy_helpers import POLICIES, policy_f1
 from tests.shared_corpus import corpus_dir
-
-POLICIES = ("tone-match", "specific-questions", "ownership", "late-apology", "over-apology",
-            "blame", "discouraging", "empathy-without-action")
 
 pytestmark = pytest.mark.corpus
 
@@ -28,15 +26,8 @@ def results() -> list[tuple[dict, object]]:
 
 @pytest.mark.parametrize("policy_id", POLICIES)
 def test_each_policy_scores_well(results, policy_id: str) -> None:
-    tp = fp = fn = 0
-    for case, verdict in results:
-        got = any(f.policy == policy_id and str(f.severity) != "info" for f in verdict.findings)
-        truth = case["labels"][policy_id]
-        tp += got and truth
-        fp += got and not truth
-        fn += truth and not got
-    f1 = 2 * tp / (2 * tp + fp + fn)
-    assert f1 >= 0.9, (policy_id, tp, fp, fn)
+    f1, counts = policy_f1(results, policy_id)
+    assert f1 >= 0.9, (policy_id, counts)
 
 
 def test_no_false_holds(results) -> None:

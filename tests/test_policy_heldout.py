@@ -14,11 +14,10 @@ import pytest
 
 from gateway.evaluation import case_reply
 from policies import Action, TeamPolicy, Verdict, evaluate
+from tests.policy_helpers import POLICIES, policy_f1
 
 DATA = Path(__file__).parent / "data"
 CORPORA = ("heldout", "heldout2")
-POLICIES = ("tone-match", "specific-questions", "ownership", "late-apology", "over-apology",
-            "blame", "discouraging", "empathy-without-action")
 
 
 @pytest.fixture(scope="module", params=CORPORA)
@@ -30,13 +29,8 @@ def results(request: pytest.FixtureRequest) -> list[tuple[dict, Verdict]]:
 
 @pytest.mark.parametrize("policy_id", POLICIES)
 def test_each_policy_carries_over(results, policy_id: str) -> None:
-    tp = fp = fn = 0
-    for case, verdict in results:
-        got = any(f.policy == policy_id and str(f.severity) != "info" for f in verdict.findings)
-        truth = case["labels"][policy_id]
-        tp, fp, fn = tp + (got and truth), fp + (got and not truth), fn + (truth and not got)
-    f1 = 2 * tp / (2 * tp + fp + fn)
-    assert f1 >= 0.80, (policy_id, {"tp": tp, "fp": fp, "fn": fn})
+    f1, counts = policy_f1(results, policy_id)
+    assert f1 >= 0.80, (policy_id, counts)
 
 
 def test_actions_carry_over(results) -> None:
