@@ -22,6 +22,7 @@ from gateway.relay import Relay, make_relay
 from gateway.settings import Settings, parse_hostport
 from gateway.smtp import Handler, protocol_factory, tls_context
 from gateway.store import Store
+from gateway.users import Users
 from gateway.web.server import WebServer
 
 log = logging.getLogger(__name__)
@@ -255,6 +256,9 @@ async def _serve(settings: Settings) -> int:
     if gateway.web is not None:
         print(f"tact: review queue and API on {gateway.web.url} (public URL "
               f"{settings.web.public_url or gateway.web.url})", file=sys.stderr, flush=True)
+        if not await asyncio.to_thread(Users(gateway.store).list):
+            print("tact: nobody can sign in yet: add a team lead with "
+                  "`tact user add NAME --role admin`", file=sys.stderr, flush=True)
     print("tact: send it a sample reply with `tact send-sample --kind annotate` (or pass, hold); "
           "Ctrl-C stops", file=sys.stderr, flush=True)
     try:

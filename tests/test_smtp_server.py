@@ -125,3 +125,34 @@ async def test_a_check_without_an_answer_times_out() -> None:
     with pytest.raises(BrokenProcessPool):
         pool._break()
         pool.submit(b"x", "a@b", (), None)
+
+
+def _startup_lines(tmp_path: Path, sink: Sink) -> list[str]:
+    env = {**os.environ, "TACT_GATEWAY__LISTEN": f"127.0.0.1:{free_port()}",
+           "TACT_GATEWAY__UPSTREAM": f"smtp://127.0.0.1:{sink.port}", "TACT_WEB__LISTEN": f"127.0.0.1:{free_port()}",
+           "TACT_STORE__URL": f"sqlite:///{tmp_path / 'serve.db'}"}
+    env.pop("TACT_CONFIG", None)
+    proc = subprocess.Popen([sys.executable, "-c", SERVE], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    lines: list[str] = []
+    try:
+        while line := proc.stderr.readline():
+            lines.append(line)
+            if "Ctrl-C stops" in line:
+                break
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    return lines
+
+
+def test_the_first_start_says_how_to_let_a_team_lead_sign_in(tmp_path: Path, sink: Sink) -> None:
+    first = "".join(_startup_lines(tmp_path, sink))
+    assert "review queue and API on http://127.0.0.1:" in first
+    assert "nobody can sign in yet" in first and "tact user add" in first
+    from gateway.store import Store
+    from gateway.users import Users
+    store = Store(f"sqlite:///{tmp_path / 'serve.db'}")
+    Users(store).add("lead", "a long passphrase", role="admin")
+    store.close()
+    assert "nobody can sign in yet" not in "".join(_startup_lines(tmp_path, sink))

@@ -13,15 +13,20 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect, text
-
-HERE = Path(__file__).resolve().parent
-# Alembic (≥ 1.16) logs each of its plugins at INFO on every start: noise in the gateway's log.
+# Alembic (≥ 1.16) logs each of its plugins at INFO when it is first imported, and its
+# migration context two lines per start ("Context impl SQLiteImpl."): noise in the
+# gateway's log. Set before the import below; `upgrade` logs what it changed, in one line.
 logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from alembic.runtime.migration import MigrationContext  # noqa: E402
+from alembic.script import ScriptDirectory  # noqa: E402
+from sqlalchemy import Connection, Engine, inspect, text  # noqa: E402
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
 FIRST = "0001"
 _LOCK_ID = 0x7AC7_0004  # any constant: the advisory lock of Tact's migrations
 
@@ -52,13 +57,17 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database to `revision` (default: the newest), in one transaction that
     holds off other processes migrating it at the same moment (PostgreSQL: an advisory
     lock; SQLite: BEGIN IMMEDIATE, the database's write lock)."""
+    before = current(engine)
     if engine.dialect.name == "sqlite":
         _upgrade_sqlite(engine, revision)
-        return
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
-        _run(conn, revision)
+    else:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
+            _run(conn, revision)
+    after = current(engine)
+    if after != before:
+        log.info("store: schema %s → %s", before or "(new database)", after)
 
 
 def _upgrade_sqlite(engine: Engine, revision: str) -> None:
