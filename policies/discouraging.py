@@ -37,8 +37,16 @@ _WONT_ANSWER = re.compile(
     r"(?: to)? " + _WORDS + r"(?:further|future|more|additional|repeat(?:ed)?|other|any|these|such|how-to|"
     r"correspondence|questions|emails|messages|requests|queries|tickets|enquiries|inquiries)\b",
     re.IGNORECASE)
-_SOMEONE_ELSE = re.compile(r"\s+(?:the|your|their|them|him|her|a|an|any (?:other|third))\b(?! (?:team|support|helpdesk))",
-                           re.IGNORECASE)
+_SOMEONE_ELSE = re.compile(
+    r"\s+(?:the|your|their|them|him|her|a|an|any (?:other|third))\b(?! (?:[\w-]+ )?(?:team|support|helpdesk|inbox"
+    r"|address|mailbox|desk|department|office|line|queue|service|cent(?:re|er)))", re.IGNORECASE)
+# "limit contact to one email a week", "contacting us again will not change the outcome"
+_RATION = re.compile(r"\b(?:limit|restrict|reduce|keep) (?:your |their |all )?(?:contact|e-?mails?|calls?|messages?"
+                     r"|correspondence|tickets?)\b[^.!?\n]{0,60}?\b(?:to (?:one|a single|once)|a (?:week|month|day))\b",
+                     re.IGNORECASE)
+_FUTILE = re.compile(r"\b(?:e-?mailing|contacting|calling|chasing|writing to|messaging|phoning)(?: us| this \w+)?"
+                     r"(?: again| further| repeatedly| more)? (?:will not|won't|doesn't|does not|isn't going to|cannot|can't)"
+                     r" (?:change|speed|alter|affect|help|make|get)\b", re.IGNORECASE)
 _NOT_A_CLOSE = re.compile(
     r"\b(?:hesitate|unsubscribe|notification|newsletter|receiving|marketing|until (?:monday|tuesday|wednesday|"
     r"thursday|friday|tomorrow|we|I|the)|out of (?:the )?office|on (?:leave|holiday))", re.IGNORECASE)
@@ -46,7 +54,8 @@ _NOT_A_CLOSE = re.compile(
 
 # Every structure above has one of these words; a sentence without any is skipped at once.
 _CUE = re.compile(r"\b(?:stop|cease|refrain|avoid|quit|do not|don't|dont|no|pointless|not necessary|unnecessary"
-                  r"|won't|will not|no longer|cannot|can't|unable|not)\b", re.IGNORECASE)
+                  r"|won't|will not|no longer|cannot|can't|unable|not|doesn't|isn't|limit|restrict|reduce|keep)\b",
+                  re.IGNORECASE)
 
 
 def closing_doors(sentences: tuple[Span, ...]) -> list[tuple[int, int]]:
@@ -56,7 +65,8 @@ def closing_doors(sentences: tuple[Span, ...]) -> list[tuple[int, int]]:
         s = sentence.text
         if not _CUE.search(s) or _NOT_A_CLOSE.search(s):
             continue
-        m = _PROHIBIT.search(s) or _NO_POINT.search(s) or _WONT_ANSWER.search(s)
+        m = (_PROHIBIT.search(s) or _NO_POINT.search(s) or _WONT_ANSWER.search(s) or _RATION.search(s)
+             or _FUTILE.search(s))
         if m and m.re is _PROHIBIT and _SOMEONE_ELSE.match(s, m.end()):
             continue  # "please avoid contacting the hotel directly; I'll fix it": not us
         if m:

@@ -251,3 +251,25 @@ def test_a_greeting_does_not_warm_up_a_cold_hand_off_to_an_urgent_customer() -> 
     quoted = "URGENT: the exam portal logged me out mid-exam and won't let me back in. Exam ends in 40 minutes!!"
     [finding] = check("tone-match", "Hi Lena,\n\nThis has been forwarded to the relevant department.\n\nIT", quoted)
     assert finding.severity is Severity.HOLD
+
+
+@pytest.mark.parametrize("sentence", [
+    "Please stop emailing the general inbox about this; the matter is now closed.",
+    "Going forward we ask that patients limit contact with the department to one email a week.",
+    "Repeatedly contacting us will not change the outcome or speed up the transfer.",
+])
+def test_rationing_or_futile_contact_closes_the_door(sentence: str) -> None:
+    [finding] = check("discouraging", f"Hi Ana,\n\nI've checked your points balance. {sentence}\n\nKat")
+    assert finding.severity is Severity.HOLD
+
+
+@pytest.mark.parametrize("sentence, severity", [
+    ("I have forwarded it to the mortgage team, who will call you back.", Severity.WARN),
+    ("The team is looking into it and we'll be in touch once we know more.", Severity.WARN),
+    ("Once a parcel is marked as delivered it is no longer our responsibility. Please take this up with the "
+     "retailer you ordered from.", Severity.HOLD),
+    ("If you disagree with your banding, that is a matter for the Valuation Office Agency.", Severity.HOLD),
+])
+def test_more_hand_offs_with_nobody_named(sentence: str, severity: Severity) -> None:
+    findings = check("ownership", f"Dear Mr Kemp,\n\n{sentence}\n\nCustomer Care")
+    assert [f.severity for f in findings][:1] == [severity]
