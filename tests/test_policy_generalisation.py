@@ -273,3 +273,27 @@ def test_rationing_or_futile_contact_closes_the_door(sentence: str) -> None:
 def test_more_hand_offs_with_nobody_named(sentence: str, severity: Severity) -> None:
     findings = check("ownership", f"Dear Mr Kemp,\n\n{sentence}\n\nCustomer Care")
     assert [f.severity for f in findings][:1] == [severity]
+
+
+@pytest.mark.parametrize("quoted, text", [
+    ("Hi, I was charged for a permit I cancelled. Can you refund it?", "Hello,\n\nThat's not our department.\n\nCCC"),
+    ("I need a VAT invoice with our company name. Can you send one?",
+     "Hi Nathan,\n\nThis has been escalated and you'll be contacted in due course.\n\nSupport"),
+])
+def test_a_request_met_by_a_hand_off_is_ownerships_finding(quoted: str, text: str) -> None:
+    assert check("specific-questions", text, quoted) == []
+    assert check("ownership", text, quoted) != []
+
+
+def test_a_question_met_by_a_hand_off_is_still_unanswered() -> None:
+    quoted = "My card was declined although my balance was fine. Could you please explain why it was refused?"
+    text = "Dear Mr Ashworth,\n\nYour query has been forwarded to the relevant department.\n\nCustomer Services"
+    [finding] = check("specific-questions", text, quoted)
+    assert "why it was refused" in finding.message
+
+
+def test_can_you_help_is_answered_by_a_precise_question_and_a_plan() -> None:
+    quoted = "The form rejects my daughter's date of birth. Can you help?"
+    text = ("Hi Ayesha,\n\nThe form expects the date as DD/MM/YYYY. Could you tell me her date of birth? If she's "
+            "eligible I'll register her myself and send you the confirmation.\n\nMr Okonjo")
+    assert check("specific-questions", text, quoted) == []
