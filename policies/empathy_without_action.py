@@ -24,7 +24,7 @@ class EmpathyWithoutAction:
             return []
         sig = reply_signals(reply.text)
         empathy = [e for e in sig.empathy if not removed(reply.text[e[0]:e[1]], options)]
-        if not empathy or sig.actions or specific_asks(doc, reply.text) or answers_a_question(reply):
+        if not empathy or sig.concrete_actions or specific_asks(doc, reply.text) or answers_a_question(reply):
             return []
         sentence = sentence_at(doc, empathy[0][0])
         return [make_finding(

@@ -32,6 +32,11 @@ def count_emoji(text: str, start: int = 0, end: int | None = None) -> int:
             n += 1
     return n
 _NEGATION_BEFORE = re.compile(r"\b(?:nothing|not|never|no|nobody|no one)\s+(?:\w+\s+){0,1}$", re.IGNORECASE)
+_VAGUE_PROMISE = re.compile(
+    r"(?:I|we)(?:'ll| will| are going to|'re going to| am going to|'m going to| shall) (?:\w+ ){0,2}?"
+    r"(?:look into|look at|investigate|be in touch|get back|let you know|keep you (?:posted|updated)|update you"
+    r"|follow up|come back|reach out|check)\b",
+    re.IGNORECASE)
 _FUTURE = re.compile(r"\b(?:will|'ll|shall|should|going to|expect|within|by)\b", re.IGNORECASE)
 # A run of 3+ capitals as a word. The first capital comes before the word-start check
 # (a lookbehind over it) so that the engine can skip ahead to capitals.
@@ -125,6 +130,20 @@ class ReplySignals:
             if sentence and _FUTURE.search(flat(text), sentence.start, sentence.end):
                 actions.append((m.start(), m.end()))
         return tuple(sorted(actions))
+
+    @cached_property
+    def concrete_actions(self) -> tuple[tuple[int, int], ...]:
+        """Actions without the vague promises ("we'll look into it and get back to you") that
+        name no time: a next step the customer can hold us to."""
+        text, doc = self.text, self.doc
+        timed = {s.start for s in doc.sentences if find(P["timeline"], text, s)}
+        out = []
+        for a in self.actions:
+            sentence = _sentence_of(doc, a[0], self._starts)
+            if _VAGUE_PROMISE.match(text, a[0]) and (sentence is None or sentence.start not in timed):
+                continue
+            out.append(a)
+        return tuple(out)
 
     @cached_property
     def emoji(self) -> int:

@@ -297,3 +297,15 @@ def test_can_you_help_is_answered_by_a_precise_question_and_a_plan() -> None:
     text = ("Hi Ayesha,\n\nThe form expects the date as DD/MM/YYYY. Could you tell me her date of birth? If she's "
             "eligible I'll register her myself and send you the confirmation.\n\nMr Okonjo")
     assert check("specific-questions", text, quoted) == []
+
+
+@pytest.mark.parametrize("promise, fires", [
+    ("We'll look into this and get back to you.", True),
+    ("The team is looking into it and we'll be in touch once we know more.", True),
+    ("I'll look into this and get back to you by Thursday.", False),
+    ("I've replaced the hob's control board, and I'll call you tomorrow to check it works.", False),
+])
+def test_a_vague_promise_is_not_the_action_empathy_needs(promise: str, fires: bool) -> None:
+    text = f"Hi Neil,\n\nI'm really sorry the hob is still faulty; I know how frustrating that is.\n\n{promise}\n\nAndrea"
+    found = check("empathy-without-action", text, "The hob is still broken.")
+    assert bool(found) is fires
