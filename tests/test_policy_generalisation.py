@@ -309,3 +309,14 @@ def test_a_vague_promise_is_not_the_action_empathy_needs(promise: str, fires: bo
     text = f"Hi Neil,\n\nI'm really sorry the hob is still faulty; I know how frustrating that is.\n\n{promise}\n\nAndrea"
     found = check("empathy-without-action", text, "The hob is still broken.")
     assert bool(found) is fires
+
+
+def test_works_on_our_end_to_a_customer_losing_money_holds() -> None:
+    quoted = "Our store has been down for 2 hours on a Saturday. We are losing hundreds of pounds. What is happening??"
+    [finding] = check("tone-match", "Works on our end.", quoted)
+    assert finding.severity is Severity.HOLD
+
+
+def test_granted_after_now_is_still_done() -> None:
+    from policies.signals import reply_signals
+    assert reply_signals("Hi,\n\nAccess to the pack has now been granted to your account.\n\nKat").actions
