@@ -8,7 +8,7 @@ from typing import ClassVar
 from policies.base import register
 from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
 from policies.signals import find
-from policies.text import PhraseBook, Span, analyse, make_finding, removed, sentence_at, squash
+from policies.text import Doc, Matcher, PhraseBook, analyse, make_finding, removed, sentence_at, squash
 
 BOOK = PhraseBook("discouraging", extend="phrases")
 _TICKETS = re.compile(r"\b(?:tickets?|cases?|requests?|reopen)", re.IGNORECASE)
@@ -19,58 +19,50 @@ _CONTACT = (r"(?:e-?mail(?:s|ing|ed)?|contact(?:ing)?|writ(?:e|ing)(?: in| to us
             r"|call(?:s|ing)?|ring(?:ing)?|phon(?:e|ing)|correspondence|get(?:ting)? in touch|reach(?:ing)? out"
             r"|chas(?:e|ing)|follow(?:ing)?[- ]ups?|repl(?:y|ies|ying)|respond(?:ing)?|enquir(?:y|ies)|inquir(?:y|ies)"
             r"|quer(?:y|ies)|requests?|chasers?)")
-_WORDS = r"(?:[\w'’-]+[ ,]+){0,5}?"
-_PROHIBIT = re.compile(
-    r"\b(?:(?:please |kindly )?(?:stop|cease|refrain from|avoid|quit)|(?:please )?(?:do not|don't|dont) (?:keep|continue"
-    r"|send|open|raise|submit|create|log|e-?mail|contact|write|message|call|ring|chase))\b " + _WORDS + _CONTACT + r"\b",
-    re.IGNORECASE)
-_NO_POINT = re.compile(
-    r"\b(?:(?:there(?:'s| is) )?(?:really |simply |absolutely )?no (?:need|point|reason|use)(?: in| for you)?"
+_WORDS = r"(?:[\w'-]+[ ,]+){0,5}?"
+# Matched on the lower-cased copy of the text (signals.flat), through the fast phrase matcher.
+# "please stop sending repeat emails", "don't keep opening new tickets"
+_PROHIBIT = Matcher([
+    r"(?:(?:please |kindly )?(?:stop|cease|refrain from|avoid|quit)|(?:please )?(?:do not|don't|dont) (?:keep|continue"
+    r"|send|open|raise|submit|create|log|e-?mail|contact|write|message|call|ring|chase))\b " + _WORDS + _CONTACT,
+])
+_CLOSES = Matcher([
+    # "there's no point emailing us again about this"
+    r"(?:(?:there(?:'s| is) )?(?:really |simply |absolutely )?no (?:need|point|reason|use)(?: in| for you)?"
     r"|it(?:'s| is) (?:pointless|not necessary|unnecessary) to)\b "
     + _WORDS + _CONTACT + r"\b[^.!?\n]{0,60}?\b(?:again|any ?more|further|about (?:this|it|that)|regarding (?:this|it)"
-    r"|on this (?:matter|topic|subject)|in future)\b",
-    re.IGNORECASE)
-_WONT_ANSWER = re.compile(
-    r"\b(?:(?:we|I)(?:'ll| will)? (?:won't|will not|will no longer|no longer|do not|don't|cannot|can't|are unable to"
+    r"|on this (?:matter|topic|subject)|in future)",
+    # "we will no longer respond to correspondence", "we won't reply to how-to questions"
+    r"(?:(?:we|i)(?:'ll| will)? (?:won't|will not|will no longer|no longer|do not|don't|cannot|can't|are unable to"
     r"|am unable to)(?: be able to)? (?:respond|reply|answer|engage|correspond|read)(?:ing)?"
-    r"|(?:we|I) (?:are|am) (?:no longer|not) (?:responding|replying|answering))"
+    r"|(?:we|i) (?:are|am) (?:no longer|not) (?:responding|replying|answering))"
     r"(?: to)? " + _WORDS + r"(?:further|future|more|additional|repeat(?:ed)?|other|any|these|such|how-to|"
-    r"correspondence|questions|emails|messages|requests|queries|tickets|enquiries|inquiries)\b",
-    re.IGNORECASE)
+    r"correspondence|questions|emails|messages|requests|queries|tickets|enquiries|inquiries)",
+    # "limit contact to one email a week"
+    r"(?:limit|restrict|reduce|keep) (?:your |their |all )?(?:contact|e-?mails?|calls?|messages?"
+    r"|correspondence|tickets?)\b[^.!?\n]{0,60}?\b(?:to (?:one|a single|once)|a (?:week|month|day))",
+    # "contacting us again will not change the outcome"
+    r"(?:e-?mailing|contacting|calling|chasing|writing to|messaging|phoning)(?: us| this \w+)?"
+    r"(?: again| further| repeatedly| more)? (?:will not|won't|doesn't|does not|isn't going to|cannot|can't)"
+    r" (?:change|speed|alter|affect|help|make|get)",
+])
 _SOMEONE_ELSE = re.compile(
     r"\s+(?:the|your|their|them|him|her|a|an|any (?:other|third))\b(?! (?:[\w-]+ )?(?:team|support|helpdesk|inbox"
     r"|address|mailbox|desk|department|office|line|queue|service|cent(?:re|er)))", re.IGNORECASE)
-# "limit contact to one email a week", "contacting us again will not change the outcome"
-_RATION = re.compile(r"\b(?:limit|restrict|reduce|keep) (?:your |their |all )?(?:contact|e-?mails?|calls?|messages?"
-                     r"|correspondence|tickets?)\b[^.!?\n]{0,60}?\b(?:to (?:one|a single|once)|a (?:week|month|day))\b",
-                     re.IGNORECASE)
-_FUTILE = re.compile(r"\b(?:e-?mailing|contacting|calling|chasing|writing to|messaging|phoning)(?: us| this \w+)?"
-                     r"(?: again| further| repeatedly| more)? (?:will not|won't|doesn't|does not|isn't going to|cannot|can't)"
-                     r" (?:change|speed|alter|affect|help|make|get)\b", re.IGNORECASE)
 _NOT_A_CLOSE = re.compile(
     r"\b(?:hesitate|unsubscribe|notification|newsletter|receiving|marketing|until (?:monday|tuesday|wednesday|"
     r"thursday|friday|tomorrow|we|I|the)|out of (?:the )?office|on (?:leave|holiday))", re.IGNORECASE)
 
 
-# Every structure above has one of these words; a sentence without any is skipped at once.
-_CUE = re.compile(r"\b(?:stop|cease|refrain|avoid|quit|do not|don't|dont|no|pointless|not necessary|unnecessary"
-                  r"|won't|will not|no longer|cannot|can't|unable|not|doesn't|isn't|limit|restrict|reduce|keep)\b",
-                  re.IGNORECASE)
-
-
-def closing_doors(sentences: tuple[Span, ...]) -> list[tuple[int, int]]:
-    """Spans of sentences that, in other words, tell the customer not to get in touch again."""
+def closing_doors(text: str, doc: Doc) -> list[tuple[int, int]]:
+    """Spans that, in other words, tell the customer not to get in touch again."""
     out = []
-    for sentence in sentences:
-        s = sentence.text
-        if not _CUE.search(s) or _NOT_A_CLOSE.search(s):
-            continue
-        m = (_PROHIBIT.search(s) or _NO_POINT.search(s) or _WONT_ANSWER.search(s) or _RATION.search(s)
-             or _FUTILE.search(s))
-        if m and m.re is _PROHIBIT and _SOMEONE_ELSE.match(s, m.end()):
-            continue  # "please avoid contacting the hotel directly; I'll fix it": not us
-        if m:
-            out.append((sentence.start + m.start(), sentence.start + m.end()))
+    prohibitions = [m for m in find(_PROHIBIT, text, doc.content)
+                    if not _SOMEONE_ELSE.match(text, m.end())]  # "avoid contacting the hotel": not us
+    for m in prohibitions + find(_CLOSES, text, doc.content):
+        if _NOT_A_CLOSE.search(sentence_at(doc, m.start()).text):
+            continue  # "to stop these emails, unsubscribe", "we won't reply until Monday"
+        out.append((m.start(), m.end()))
     return out
 
 
@@ -88,7 +80,7 @@ class Discouraging:
         findings: list[Finding] = []
         seen: set[int] = set()
         spans = [(m.start(), m.end()) for m in find(book["phrases"], reply.text, doc.content)]
-        spans += closing_doors(doc.sentences)
+        spans += closing_doors(reply.text, doc)
         for start, end in sorted(spans):
             sentence = sentence_at(doc, start)
             if sentence.start in seen or find(book.get("invitations"), reply.text, sentence):
