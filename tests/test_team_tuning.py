@@ -25,7 +25,7 @@ Per our standard procedure the reissue takes a while.
 Sam
 
 On Mon, 16 Nov 2026 at 09:00, Kim <kim@example.com> wrote:
-> Hi, my invoice shows the wrong company name. Can you correct it?
+> Hi, why does my invoice show the wrong company name?
 """
 
 CONFIG = """
