@@ -19,7 +19,7 @@ Content-Type: text/plain; charset=utf-8
 
 Hi Kim,
 
-Your invoice question has been forwarded to the billing team and they will get back to you.
+Your question has been forwarded to the billing team and they will get back to you.
 Per our standard procedure the reissue takes a while.
 
 Sam
