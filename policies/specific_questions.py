@@ -167,7 +167,7 @@ class SpecificQuestions:
         answer = _reply_keywords(reply.text)
         reply_text = flat(reply.text)[doc.content.start:doc.content.end]
         asked = [(q, keywords(q)) for q in who.questions if not _RHETORICAL.search(q)]
-        if asked and _hands_off(reply.text, doc):
+        if any(_REQUEST.match(q) for q, _ in asked) and _hands_off(reply.text, doc):
             # "Can you refund it?" met by "That's not our department" or "This has been
             # escalated": the hand-off is the problem (ownership's finding), not a missed question
             asked = [(q, kw) for q, kw in asked if not _REQUEST.match(q)]

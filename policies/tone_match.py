@@ -87,9 +87,6 @@ class ToneMatch:
         def tones(mood: str) -> str:
             return _tones(who, doc.body.text, stiff=len(stiff), slang=len(slang), mood=mood)
 
-        # How upset the customer is costs a scan of their whole message, so it is asked only
-        # when the reply has something that would matter to an upset customer (cheer, or
-        # blame, curtness or brevity); otherwise the outcome is the same either way.
         if cheer >= 2 or (cheer >= 1 and slang):
             if who.is_upset:
                 first = min((m.start() for m in cheery), default=None)
@@ -99,7 +96,7 @@ class ToneMatch:
                     f'The customer is upset, and "{squash(at.text)}" sounds breezy; cheer reads as not taking '
                     f"them seriously ({tones('upbeat')}).",
                     _calm_opening(text, doc, sig.actions))]
-        else:
+        elif who.is_upset:  # (asked first: most customers are not, and then none of this matters)
             blame = find(BLAME.for_options(_NO_OPTIONS)["phrases"], text, doc.content)
             if not sig.actions:
                 # Shutting the door or sending them elsewhere, with nothing done for them, is
@@ -112,7 +109,7 @@ class ToneMatch:
             # been forwarded to the relevant department."
             short = (cold and doc.words < 30 and bool(doc.content.text)
                      and not _WRITER_ACTS.search(doc.content.text))
-            if (blame or curt or short) and who.is_upset:
+            if blame or curt or short:
                 at = sentence_at(doc, (blame or curt)[0].start()) if (blame or curt) else doc.content
                 if not at.text:
                     at = doc.body
