@@ -63,28 +63,36 @@ def _frame(top: int, days: Sequence[date], title: str) -> list[str]:
     return parts
 
 
+def _stacked_bars(parts: list[str], days: list[Any], counts: Sequence[Mapping[str, int]], top: int,
+                  series: Sequence[tuple[str, str, str]], tip: Callable[[Any, int, str], str]) -> None:
+    """One bar per day, a segment per series (key, colour, CSS class) stacked from the axis up."""
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    slot = plot_w / max(1, len(counts))
+    bar = max(2.0, slot * 0.7)
+    for i, row in enumerate(counts):
+        x = LEFT + slot * i + (slot - bar) / 2
+        base = float(TOP + plot_h)
+        for key, colour, css in series:
+            n = int(row.get(key, 0))
+            if not n:
+                continue
+            h = plot_h * n / top
+            base -= h
+            cls = f' class="{css}"' if css else ""
+            parts.append(f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                         f'fill="{colour}"{cls}><title>{escape(tip(days[i], n, key))}</title></rect>')
+    parts.append("</svg>")
+
+
 def decisions_chart(rows: Sequence[Mapping[str, Any]]) -> Markup:
     """Stacked bars per day: how many replies passed, were coached (annotate), were held."""
     days = [_day(r) for r in rows]
     totals = [sum(int(r.get(k, 0)) for k in ACTION_COLOURS) for r in rows]
     top = _nice_max(max(totals, default=0))
     parts = _frame(top, days, "Replies per day: passed, coached, held")
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    slot = plot_w / max(1, len(rows))
-    bar = max(2.0, slot * 0.7)
-    for i, row in enumerate(rows):
-        x = LEFT + slot * i + (slot - bar) / 2
-        base = float(TOP + plot_h)
-        for action, colour in ACTION_COLOURS.items():
-            n = int(row.get(action, 0))
-            if not n:
-                continue
-            h = plot_h * n / top
-            base -= h
-            tip = f"{days[i].isoformat()}: {n} {ACTION_NAMES[action].lower()}"
-            parts.append(f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                         f'fill="{colour}" class="bar-{action}"><title>{escape(tip)}</title></rect>')
-    parts.append("</svg>")
+    series = [(action, colour, f"bar-{action}") for action, colour in ACTION_COLOURS.items()]
+    _stacked_bars(parts, days, rows, top, series,
+                  lambda day, n, action: f"{day.isoformat()}: {n} {ACTION_NAMES[action].lower()}")
     return Markup("".join(parts))
 
 
@@ -102,22 +110,8 @@ def findings_chart(rows: Sequence[Mapping[str, Any]],
     peak = max((sum(int(n) for n in (r.get("findings") or {}).values()) for r in rows), default=0)
     top = _nice_max(peak)
     parts = _frame(top, days, "Findings per policy per day")
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    slot = plot_w / max(1, len(rows))
-    bar = max(2.0, slot * 0.7)
-    for i, row in enumerate(rows):
-        x = LEFT + slot * i + (slot - bar) / 2
-        base = float(TOP + plot_h)
-        found = row.get("findings") or {}
-        for policy in policies:
-            n = int(found.get(policy, 0))
-            if not n:
-                continue
-            h = plot_h * n / top
-            base -= h
-            tip = f"{days[i].isoformat()}: {n} × {label(policy)}"
-            parts.append(f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                         f'fill="{colours[policy]}"><title>{escape(tip)}</title></rect>')
-    parts.append("</svg>")
+    _stacked_bars(parts, days, [r.get("findings") or {} for r in rows], top,
+                  [(p, colours[p], "") for p in policies],
+                  lambda day, n, policy: f"{day.isoformat()}: {n} × {label(policy)}")
     legend = [(label(p), colours[p], totals[p]) for p in policies]
     return Markup("".join(parts)), legend
