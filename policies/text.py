@@ -146,9 +146,9 @@ class Matcher:
 
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[re.Match[str]]:
         end = len(text) if endpos is None else min(endpos, len(text))
-        index, bounds, by_prefix = word_index(text, _VOCAB_VERSION[0])
-        # entry → the window lists of its anchor words found in the text
-        windows: dict[int, list[list[int]]] = {}
+        index, by_prefix = word_index(text, _VOCAB_VERSION[0])
+        # entry → the stretch lists of its anchor words found in the text
+        windows: dict[int, list[list[tuple[int, int]]]] = {}
         by_word = self.by_word
         # (frozenset.intersection walks the few words of the text; "index.keys() & words"
         # would walk every word of the family)
@@ -177,14 +177,8 @@ class Matcher:
         entries = self.entries
         for i in sorted(windows):  # in entry order, so that the first entry's match is kept for a span
             lists = windows[i]
-            ordered = lists[0] if len(lists) == 1 else sorted(set().union(*lists))  # one word's: sorted already
             finditer = entries[i].finditer
-            first = last = ordered[0]
-            for wid in ordered[1:] + [-2]:  # neighbouring windows are searched as one stretch
-                if wid == last + 1:
-                    last = wid
-                    continue
-                ws, we = bounds[first], bounds[last + 1] + 1
+            for ws, we in lists[0] if len(lists) == 1 else _merged(lists):
                 if ws < pos:
                     ws = pos
                 if we > end:
@@ -192,7 +186,6 @@ class Matcher:
                 if ws < we:
                     for m in finditer(text, ws, we):
                         found.setdefault(m.span(), m)
-                first = last = wid
         if len(found) < 2:
             return list(found.values())
         kept: list[re.Match[str]] = []
@@ -205,6 +198,18 @@ class Matcher:
     def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
         hits = self.finditer(text, pos, endpos)
         return hits[0] if hits else None
+
+
+def _merged(lists: list[list[tuple[int, int]]]) -> list[tuple[int, int]]:
+    """Several words' stretches as one list, overlapping or touching ones joined."""
+    out: list[tuple[int, int]] = []
+    for ws, we in sorted(span for spans in lists for span in spans):
+        if out and ws <= out[-1][1]:
+            if we > out[-1][1]:
+                out[-1] = (out[-1][0], we)
+        else:
+            out.append((ws, we))
+    return out
 
 
 def _longest_first(span: tuple[int, int]) -> tuple[int, int]:
@@ -273,13 +278,13 @@ def all_words(text: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=1024)
-def word_index(text: str, version: int = 0) -> tuple[dict[str, list[int]], list[int], dict[str, list[str]]]:
-    """Which sentence-ish windows each anchor word of `text` occurs in.
+def word_index(text: str, version: int = 0) -> tuple[dict[str, list[tuple[int, int]]], dict[str, list[str]]]:
+    """Where in `text` each anchor word occurs, as the stretches a phrase with it must lie in.
 
-    Returns (word → window ids, window starts, prefix → words of the text
-    with that prefix); window k is text[starts[k]:starts[k + 1] + 1] (a
-    sentence, line or paragraph). `version` changes whenever matchers
-    register new anchor words.
+    Returns (word → stretches, prefix → words of the text with that prefix). A stretch
+    is one or more neighbouring sentence-ish windows (a sentence, line or paragraph:
+    window k is text[starts[k]:starts[k + 1] + 1]), as (start, end) offsets, in order.
+    `version` changes whenever matchers register new anchor words.
     """
     tokens, bounds = _tokens(text)
     words = all_words(text)
@@ -303,7 +308,18 @@ def word_index(text: str, version: int = 0) -> tuple[dict[str, list[int]], list[
                 index[w] = [wid]
             elif ids[-1] != wid:
                 ids.append(wid)
-    return index, bounds, by_prefix
+    stretches: dict[str, list[tuple[int, int]]] = {}
+    for w, ids in index.items():  # neighbouring windows are searched as one stretch
+        spans = []
+        first = last = ids[0]
+        for wid in ids[1:]:
+            if wid != last + 1:
+                spans.append((bounds[first], bounds[last + 1] + 1))
+                first = wid
+            last = wid
+        spans.append((bounds[first], bounds[last + 1] + 1))
+        stretches[w] = spans
+    return stretches, by_prefix
 
 
 _SPLIT = re.compile(r"[^a-z0-9']+")
