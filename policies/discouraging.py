@@ -15,10 +15,12 @@ _TICKETS = re.compile(r"\b(?:tickets?|cases?|requests?|reopen)", re.IGNORECASE)
 
 # The phrase list above names the usual wordings; this reads the structure behind them, for
 # the many others: a prohibition or a "no point / no longer" close to getting in touch.
-_CONTACT = (r"(?:e-?mail(?:s|ing|ed)?|contact(?:ing)?|writ(?:e|ing)(?: in| to us)?|messag(?:e|es|ing)|tickets?"
-            r"|call(?:s|ing)?|ring(?:ing)?|phon(?:e|ing)|correspondence|get(?:ting)? in touch|reach(?:ing)? out"
-            r"|chas(?:e|ing)|follow(?:ing)?[- ]ups?|repl(?:y|ies|ying)|respond(?:ing)?|enquir(?:y|ies)|inquir(?:y|ies)"
-            r"|quer(?:y|ies)|requests?|chasers?)")
+# (whole words only, no optional letters: the phrase matcher anchors on them)
+_CONTACT = (r"(?:emails?|emailing|emailed|e-mails?|e-mailing|contact|contacting|write|writing|write in|writing in"
+            r"|message|messages|messaging|ticket|tickets|call|calls|calling|ring|ringing|phone|phoning"
+            r"|correspondence|get in touch|getting in touch|reach out|reaching out|chase|chasing|follow-ups?"
+            r"|follow ups?|reply|replies|replying|respond|responding|enquiry|enquiries|inquiry|inquiries|query"
+            r"|queries|request|requests|chasers?)")
 _WORDS = r"(?:[\w'-]+[ ,]+){0,5}?"
 # Matched on the lower-cased copy of the text (signals.flat), through the fast phrase matcher.
 # "please stop sending repeat emails", "don't keep opening new tickets"
@@ -42,7 +44,7 @@ _CLOSES = Matcher([
     r"(?:limit|restrict|reduce|keep) (?:your |their |all )?(?:contact|e-?mails?|calls?|messages?"
     r"|correspondence|tickets?)\b[^.!?\n]{0,60}?\b(?:to (?:one|a single|once)|a (?:week|month|day))",
     # "contacting us again will not change the outcome"
-    r"(?:e-?mailing|contacting|calling|chasing|writing to|messaging|phoning)(?: us| this \w+)?"
+    r"(?:emailing|e-mailing|contacting|calling|chasing|writing to|messaging|phoning)(?: us| this \w+)?"
     r"(?: again| further| repeatedly| more)? (?:will not|won't|doesn't|does not|isn't going to|cannot|can't)"
     r" (?:change|speed|alter|affect|help|make|get)",
 ])
