@@ -144,7 +144,15 @@ def run_timing(replies: list[tuple[str, Reply]], n: int = 400) -> None:
                           customer_wrote_at=r.customer_wrote_at, replied_at=r.replied_at)
             times.append(_timed(reply, team))
     _report(f"the {len(replies)} cases.json replies (x5, made distinct)", times)
-    # A 5 KB message as mail usually arrives: a longer reply over a quoted thread.
+    messages = five_kb_messages(replies, n)
+    times = [_timed(reply, team) for reply in messages]
+    _report(f"{n} distinct 5 KB messages ({len(messages[0].text) / 1024:.1f} KB reply + "
+            f"{len(messages[0].quoted) / 1024:.1f} KB quoted thread)", times)
+
+
+def five_kb_messages(replies: list[tuple[str, Reply]], n: int) -> list[Reply]:
+    """N distinct 5 KB messages as mail usually arrives: a longer reply over a quoted thread."""
+    sample = replies[19][1]
     thread_text = "\n\n".join(r.text for _, r in replies[29:32])[:1500]
     older = [r for _, r in replies[40:60] if r.quoted]
     thread_quote = older[0].quoted + "".join(
@@ -152,13 +160,8 @@ def run_timing(replies: list[tuple[str, Reply]], n: int = 400) -> None:
         + "\n".join("> " + line for line in (r.text + "\n\n" + r.quoted).splitlines())
         for k, r in enumerate(older[1:6]))
     thread_quote = thread_quote[:3500]
-    times = []
-    for i in range(n):
-        reply = Reply(text=f"{thread_text}\n{i}", quoted=f"{thread_quote}\n{i}", customer_name="Sam Lee",
-                      customer_wrote_at=sample.customer_wrote_at, replied_at=sample.replied_at)
-        times.append(_timed(reply, team))
-    _report(f"{n} distinct 5 KB messages ({len(thread_text) / 1024:.1f} KB reply + "
-            f"{len(thread_quote) / 1024:.1f} KB quoted thread)", times)
+    return [Reply(text=f"{thread_text}\n{i}", quoted=f"{thread_quote}\n{i}", customer_name="Sam Lee",
+                  customer_wrote_at=sample.customer_wrote_at, replied_at=sample.replied_at) for i in range(n)]
 
 
 def _report(what: str, times: list[float]) -> None:
