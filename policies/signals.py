@@ -31,6 +31,8 @@ def count_emoji(text: str, start: int = 0, end: int | None = None) -> int:
         if not (before.isalnum() or before == ":") and not after.isalnum():
             n += 1
     return n
+
+
 _NEGATION_BEFORE = re.compile(r"\b(?:nothing|not|never|no|nobody|no one)\s+(?:\w+\s+){0,1}$", re.IGNORECASE)
 _VAGUE_PROMISE = re.compile(
     r"(?:I|we)(?:'ll| will| are going to|'re going to| am going to|'m going to| shall) (?:\w+ ){0,2}?"
