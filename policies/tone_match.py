@@ -41,7 +41,7 @@ _CHEER = re.compile(r"(?:great news|good news|awesome|amazing|super|yay|woo+hoo)
                     "[\U0001F300-\U0001FAFF\U00002600-\U000027BF]", re.IGNORECASE)
 
 
-def _calm_opening(text: str, doc: Doc, actions: tuple[tuple[int, int], ...]) -> str:
+def _calm_opening(doc: Doc, actions: tuple[tuple[int, int], ...]) -> str:
     """A rewrite in the agent's words: acknowledge first, then their news without the cheer."""
     sentence = sentence_at(doc, actions[0][0]) if actions else None
     news = " ".join(_CHEER.sub(" ", sentence.text).split()).strip(" ,;:") if sentence else ""
@@ -95,7 +95,7 @@ class ToneMatch:
                     self.id, Severity.HOLD, text, at.start, at.end,
                     f'The customer is upset, and "{squash(at.text)}" sounds breezy; cheer reads as not taking '
                     f"them seriously ({tones('upbeat')}).",
-                    _calm_opening(text, doc, sig.actions))]
+                    _calm_opening(doc, sig.actions))]
         elif who.is_upset:  # (asked first: most customers are not, and then none of this matters)
             blame = find(BLAME.for_options(_NO_OPTIONS)["phrases"], text, doc.content)
             if not sig.actions:
