@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from policies.base import register
 from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
+from policies.ownership import BOOK as OWNERSHIP
 from policies.signals import P as SIGNALS
 from policies.signals import customer, find, flat, overlaps, reply_signals
 from policies.text import (Doc, PhraseBook, all_words, analyse, anchor, is_english, make_finding, removed,
@@ -215,8 +216,7 @@ _REQUEST = re.compile(r"(?:please,? )?(?:can|could|would|will) you (?!(?:please 
 
 
 def _hands_off(text: str, doc: Doc) -> bool:
-    from policies.ownership import BOOK as OWNERSHIP  # (ownership reads this module's helpers)
-
+    """Does the reply hand the customer's matter to someone else (ownership's phrases)?"""
     book = OWNERSHIP.for_options(_NO_OPTIONS)
     return bool(find(book["deflect"], text, doc.content) or find(book["elsewhere"], text, doc.content))
 
