@@ -146,13 +146,11 @@ class Matcher:
 
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[re.Match[str]]:
         end = len(text) if endpos is None else min(endpos, len(text))
-        index, by_prefix = word_index(text, _VOCAB_VERSION[0])
+        index, present, by_prefix = word_index(text, _VOCAB_VERSION[0])
         # entry → the stretch lists of its anchor words found in the text
         windows: dict[int, list[list[tuple[int, int]]]] = {}
         by_word = self.by_word
-        # (frozenset.intersection walks the few words of the text; "index.keys() & words"
-        # would walk every word of the family)
-        for w in self.words.intersection(index):
+        for w in self.words & present:  # (two frozensets: Python walks the smaller one)
             wids = index[w]
             for i in by_word[w]:
                 if i in windows:
@@ -278,10 +276,11 @@ def all_words(text: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=1024)
-def word_index(text: str, version: int = 0) -> tuple[dict[str, list[tuple[int, int]]], dict[str, list[str]]]:
+def word_index(text: str, version: int = 0) -> tuple[dict[str, list[tuple[int, int]]], frozenset[str],
+                                                     dict[str, list[str]]]:
     """Where in `text` each anchor word occurs, as the stretches a phrase with it must lie in.
 
-    Returns (word → stretches, prefix → words of the text with that prefix). A stretch
+    Returns (word → stretches, those words, prefix → words of the text with that prefix). A stretch
     is one or more neighbouring sentence-ish windows (a sentence, line or paragraph:
     window k is text[starts[k]:starts[k + 1] + 1]), as (start, end) offsets, in order.
     `version` changes whenever matchers register new anchor words.
@@ -319,7 +318,7 @@ def word_index(text: str, version: int = 0) -> tuple[dict[str, list[tuple[int, i
             last = wid
         spans.append((bounds[first], bounds[last + 1] + 1))
         stretches[w] = spans
-    return stretches, by_prefix
+    return stretches, frozenset(stretches), by_prefix
 
 
 _SPLIT = re.compile(r"[^a-z0-9']+")
