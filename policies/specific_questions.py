@@ -166,7 +166,11 @@ class SpecificQuestions:
             return []  # (their questions are matched by English words)
         sig = reply_signals(reply.text)
         answer = _reply_keywords(reply.text)
-        reply_text = flat(reply.text)[doc.content.start:doc.content.end]
+
+        def says(family: str) -> bool:  # in the reply's content (the whole text's word index, cached)
+            pattern = SIGNALS.get(family)
+            return bool(pattern and find(pattern, reply.text, doc.content))
+
         asked = [(q, keywords(q)) for q in who.questions if not _RHETORICAL.search(q)]
         if any(_REQUEST.match(q) for q, _ in asked) and _hands_off(reply.text, doc):
             # "Can you refund it?" met by "That's not our department" or "This has been
@@ -179,17 +183,17 @@ class SpecificQuestions:
             hits = len(distinctive & answer)
             if hits:
                 continue
-            if len(asked) == 1 and (_search("answer", reply_text)
+            if len(asked) == 1 and (says("answer")
                                     or sig.actions and len(keywords(who.text) & answer) >= 2):
                 continue
             if _search("cause_question", flat(q)):
-                if _search("explanation", reply_text):
+                if says("explanation"):
                     continue
             elif _search("next_step_question", flat(q)):
                 # "what now?", "any news?", "could you take a look?": answered by what was done,
                 # steps to follow, what caused it or where things stand
                 if sig.actions or specific_asks(doc, reply.text) or any(
-                        _search(family, reply_text) for family in ("instruction", "explanation", "status")):
+                        says(family) for family in ("instruction", "explanation", "status")):
                     continue
             elif not distinctive or len(asked) == 1 and sig.actions:
                 continue
