@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser = add_parser  # type: ignore[method-assign]
 
-    s = sub.add_parser("serve", help="run the SMTP gateway")
+    s = sub.add_parser("serve", help="run the SMTP gateway and the review web UI")
     s.set_defaults(func=cmd_serve)
 
     c = sub.add_parser("check", help="check message files and print the verdict (no SMTP)")
@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_check)
 
     e = sub.add_parser("eval", help="precision/recall per policy against a labeled corpus")
-    e.add_argument("dir", metavar="DIR", help="a folder with labels.jsonl")
+    e.add_argument("dir", metavar="DIR", help="a folder with labels.jsonl (and its .eml files) or with cases.json")
     e.add_argument("--format", choices=("text", "json"), default="text")
     e.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     e.set_defaults(func=cmd_eval)
