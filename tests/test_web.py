@@ -17,18 +17,12 @@ from gateway.store import Store, held, utcnow
 from gateway.web.app import create_app
 from gateway.web.security import LoginLimiter
 
-from tests.web_helpers import CUSTOMER_QUOTE, PASSWORD, add_accounts, csrf_of, hold, web_settings
+from tests.web_helpers import CUSTOMER_QUOTE, PASSWORD, csrf_of, hold, make_template_db, web_settings
 
 
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated store with the accounts, made once (argon2 hashing is slow on purpose)."""
-    folder = tmp_path_factory.mktemp("template")
-    s = Store(web_settings(folder).store.url)
-    s.create()
-    add_accounts(s)
-    s.close()
-    return folder / "web.db"
+    return make_template_db(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture

@@ -19,17 +19,12 @@ from gateway.web.app import create_app
 from gateway.web.openapi import OPENAPI
 
 from tests.conftest import make_message
-from tests.web_helpers import add_accounts, hold, web_settings
+from tests.web_helpers import add_accounts, hold, make_template_db, web_settings
 
 
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("template")
-    s = Store(web_settings(folder).store.url)
-    s.create()
-    add_accounts(s)
-    s.close()
-    return folder / "web.db"
+    return make_template_db(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture

@@ -40,6 +40,16 @@ def add_accounts(store: Store) -> Users:
     return users
 
 
+def make_template_db(folder: Path) -> Path:
+    """A migrated store with the accounts in `folder`, to copy per test (argon2 hashing is
+    slow on purpose, so the accounts are made once per module)."""
+    s = Store(web_settings(folder).store.url)
+    s.create()
+    add_accounts(s)
+    s.close()
+    return folder / "web.db"
+
+
 @dataclass(frozen=True)
 class Held:
     id: int
