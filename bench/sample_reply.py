@@ -152,7 +152,8 @@ def _customer_text(rng: random.Random, first: str, topic: tuple[str, str, str], 
     """The customer's message as plain lines, padded towards `size` characters."""
     lines = [rng.choice(CUSTOMER_OPENERS), ""]
     details = " ".join(rng.sample(CUSTOMER_DETAILS, 3))
-    lines += _wrap(f"Since yesterday {topic[1]}. {details} {question}".rstrip())
+    # {REF} is filled in per message by render(): no two messages have the same text
+    lines += _wrap(f"Since yesterday {topic[1]}. {details} My account number is {{REF}}. {question}".rstrip())
     while sum(len(x) + 4 for x in lines) < size:
         lines.append("")
         lines += _wrap(" ".join(rng.sample(FILLER, 2)))
@@ -195,7 +196,7 @@ def make_sample(rng: random.Random, intent: str, size: int) -> Sample:
     lines = [f"Hi {first},", ""]
     for p in paragraphs + [close]:
         lines += _wrap(p) + [""]
-    lines += ["Best,", agent, "Customer Support, Example Inc."]
+    lines += ["Best,", agent, "Customer Support, Example Inc. (case {REF})"]
     head_len = sum(len(x) + 2 for x in lines) + 600  # + headers and attribution
     quoted = _customer_text(rng, first, topic, max(200, size - head_len), question)
     # The attribution date is filled in by render(); keep a placeholder line.
@@ -229,6 +230,9 @@ def render(sample: Sample, *, seq: int, sender: str, recipient: str, now: dateti
     now = now.astimezone(timezone.utc)
     wrote = now - sample.customer_age
     body = sample.body.replace("{ATTRIBUTION}", _gmail_attribution(wrote, sample.customer, sample.customer_addr))
+    # Every message's reply and quote differ (as real mail does): a cache of the policies'
+    # analysis of a text never helps, however few distinct samples the text comes from.
+    body = body.replace("{REF}", str(104000 + seq))
     headers = (
         f"From: {sample.agent} <{sender}>\r\n"
         f"To: {sample.customer} <{recipient}>\r\n"
