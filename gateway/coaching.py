@@ -8,6 +8,7 @@ A note is multipart/alternative (text and HTML, both from jinja2 templates in
 
 from __future__ import annotations
 
+import binascii
 import email.policy
 import re
 import uuid
@@ -15,7 +16,6 @@ from email.header import decode_header, make_header
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
-from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.parser import BytesHeaderParser
 from datetime import datetime, timezone
@@ -104,9 +104,9 @@ def build_note(
     `review_url` (held notes) links to the sender's review page of the held message.
     The bytes use CRLF line endings, ready for SMTP.
     """
-    headers = original_headers(original)
-    subject = decoded(headers.get("Subject"))
-    message_id = (str(headers.get("Message-ID") or "")).strip() or None
+    original_head = original_headers(original)
+    subject = decoded(original_head.get("Subject"))
+    message_id = (str(original_head.get("Message-ID") or "")).strip() or None
     context = {
         "held": kind == HELD,
         "subject": subject,
@@ -121,28 +121,46 @@ def build_note(
     text = text_env.get_template("note.txt.j2").render(context)
     html = html_env.get_template("note.html.j2").render(context)
 
-    # The compat32 MIME classes: several times cheaper than EmailMessage, and
-    # notes are rendered on the gateway's event loop.
-    note = MIMEMultipart("alternative")
-    note["From"] = note_from
-    note["To"] = to
     title = note_subject(kind, subject)
-    note["Subject"] = title if title.isascii() else Header(title, "utf-8")  # type: ignore[assignment]
-    note["Date"] = format_datetime(datetime.now(timezone.utc))
-    note["Message-ID"] = make_msgid("tact", domain=hostname)
+    headers: list[tuple[str, object]] = [
+        ("From", note_from),
+        ("To", to),
+        ("Subject", title if title.isascii() else Header(title, "utf-8")),
+        ("Date", format_datetime(datetime.now(timezone.utc))),
+        ("Message-ID", make_msgid("tact", domain=hostname)),
+    ]
     if message_id:
-        note["In-Reply-To"] = message_id
-        references = " ".join(decoded(headers.get("References")).split() + [message_id])
-        note["References"] = references
-    note["Auto-Submitted"] = "auto-generated"
-    note[NOTE_HEADER] = "1"
-    note["X-Tact-Action"] = str(Action(verdict.action))
-    note.attach(MIMEText(text, "plain", _UTF8_QP))
-    note.attach(MIMEText(html, "html", _UTF8_QP))
-    # A random boundary of our own: the generator's would cost a regex compile per note
-    # to check it against the text, and 122 random bits do not occur in it.
-    note.set_boundary(f"===============tact{uuid.uuid4().hex}==")
-    return note.as_bytes(policy=_CRLF)
+        headers.append(("In-Reply-To", message_id))
+        references = decoded(original_head.get("References")).split()
+        headers.append(("References", " ".join(references + [message_id])))
+    headers += [("Auto-Submitted", "auto-generated"), (NOTE_HEADER, "1"),
+                ("X-Tact-Action", str(Action(verdict.action)))]
+    return _alternative(headers, text, html)
+
+
+def _alternative(headers: list[tuple[str, object]], text: str, html: str) -> bytes:
+    """A multipart/alternative message of `text` and `html` (UTF-8, quoted-printable) under
+    `headers`, CRLF. Written out directly rather than with the compat32 MIME classes (the
+    same structure, a third of the cost: checking workers render a note for a third of the
+    mail); the headers are folded by the same policy as before."""
+    boundary = f"===============tact{uuid.uuid4().hex}=="  # 122 random bits: never in the text
+    out = [_CRLF.fold_binary(name, value) for name, value in headers]
+    out.append(b'Content-Type: multipart/alternative;\r\n boundary="%s"\r\nMIME-Version: 1.0\r\n\r\n'
+               % boundary.encode("ascii"))
+    for subtype, body in ((b"plain", text), (b"html", html)):
+        out.append(b'--%s\r\nContent-Type: text/%s; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
+                   b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" % (boundary.encode("ascii"), subtype))
+        out.append(_quoted_printable(body))
+        out.append(b"\r\n")
+    out.append(b"--%s--\r\n" % boundary.encode("ascii"))
+    return b"".join(out)
+
+
+def _quoted_printable(body: str) -> bytes:
+    """`body` as UTF-8 quoted-printable text with CRLF line breaks (soft breaks included)."""
+    lines = body.replace("\r\n", "\n").replace("\r", "\n")
+    encoded = binascii.b2a_qp(lines.encode("utf-8"), quotetabs=False, istext=True, header=False)
+    return encoded.replace(b"\n", b"\r\n")
 
 
 REJECTED, UNDELIVERABLE = "rejected", "undeliverable"

@@ -78,3 +78,18 @@ def test_notes_bypass_checking_so_they_never_loop() -> None:
     raw = build_note("coaching", original=ORIGINAL, to="agent@support.test",
                      verdict=Verdict(Action.ANNOTATE, (WARN,)), note_from="tact@tact.test")
     assert bypass_reason("tact@tact.test", original_headers(raw)) is not None
+
+
+def test_a_note_survives_long_lines_unicode_and_trailing_spaces_in_what_it_quotes() -> None:
+    long = Finding("tone-match", Severity.WARN, "Café — “formal” " + "très long " * 30 + "end  ",
+                   "=3D literally, with a tab\there ", 0, 10, "From here on, write plainly.\nFrom now on.")
+    raw = build_note("coaching", original=ORIGINAL, to="agent@support.test",
+                     verdict=Verdict(Action.ANNOTATE, (long,)), note_from="tact@tact.test")
+    body_lines = raw.split(b"\r\n\r\n", 1)[1].split(b"\r\n")
+    assert max(len(line) for line in body_lines) <= 76  # quoted-printable, soft line breaks
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert not any(part.defects for part in msg.walk())
+    text, html = bodies(msg)  # type: ignore[arg-type]
+    assert ("Café — “formal” " + "très long " * 30 + "end") in text
+    assert "=3D literally, with a tab\there" in text and "From now on." in text
+    assert "très long " * 30 in html
