@@ -249,7 +249,6 @@ def _prefix_heads(version: int) -> dict[str, list[str]]:
 # _TOKEN's characters stay, every other character becomes a space (non-ASCII ones are
 # first encoded as "?"): then str.split finds the words, much faster than _TOKEN.findall.
 _WORD_BYTES = bytes(c if chr(c) in "abcdefghijklmnopqrstuvwxyz0123456789'" else 32 for c in range(256))
-_WINDOW_MARK = "|"  # between windows in the token list; never part of a word
 # An apostrophe without a letter or digit on both sides, which _TOKEN leaves out of words.
 # (Blanking these before str.split gives _TOKEN's words without running _TOKEN on every
 # word that has an apostrophe; the pattern starts with the apostrophe so the engine skips
@@ -258,21 +257,85 @@ _LONE_APOSTROPHE = re.compile(r"'(?:(?<![a-z0-9]')|(?![a-z0-9]))")
 
 
 @lru_cache(maxsize=1024)
-def _tokens(text: str) -> tuple[list[str], list[int]]:
-    """The words of `text` (as `_TOKEN` finds them) in order, with `_WINDOW_MARK`
-    between windows, and the window starts (see `word_index`)."""
+def _word_text(text: str) -> tuple[str, list[int]]:
+    """`text` with every character that is not part of a word (as `_TOKEN` finds words)
+    made a space, same offsets, padded with a space each side; and the window starts
+    (see `word_index`)."""
     bounds = [0] + [m.start() for m in _BOUNDARY.finditer(text)] + [len(text)]
     plain = text.encode("ascii", "replace").translate(_WORD_BYTES).decode("ascii")  # same offsets
     if "'" in plain:  # a word neither starts nor ends with an apostrophe, nor has two in a row
         plain = _LONE_APOSTROPHE.sub(" ", plain)
-    marked = f" {_WINDOW_MARK} ".join([plain[bounds[k]:bounds[k + 1]] for k in range(len(bounds) - 1)])
-    return marked.split(), bounds
+    return f" {plain} ", bounds
 
 
 @lru_cache(maxsize=1024)
 def all_words(text: str) -> frozenset[str]:
     """The distinct lower-case words of `text`."""
-    return frozenset(_tokens(text)[0]) - {_WINDOW_MARK}
+    return frozenset(_word_text(text)[0].split())
+
+
+class _Stretches(dict):  # type: ignore[type-arg]
+    """word → its stretches in one text (see `word_index`). In a long text each is worked
+    out when first asked for (a text has many anchor words; most matchers look for a few),
+    by finding the word's occurrences; a short text is indexed in one pass over its words
+    (`fill`), which costs less there than the lookups would."""
+
+    __slots__ = ("_padded", "_bounds")
+
+    def __init__(self, padded: str, bounds: list[int]) -> None:
+        super().__init__()
+        self._padded = padded
+        self._bounds = bounds
+
+    def fill(self, words: frozenset[str]) -> None:
+        """Index every one of `words` that occurs, in one pass over the text's words."""
+        padded, bounds = self._padded, self._bounds
+        windows: dict[str, list[int]] = {}
+        wid = 0
+        pieces = [padded[bounds[k] + 1:bounds[k + 1] + 1] for k in range(len(bounds) - 1)]
+        for w in f" {_WINDOW_MARK} ".join(pieces).split():
+            if w == _WINDOW_MARK:
+                wid += 1
+            elif w in words:
+                ids = windows.get(w)
+                if ids is None:
+                    windows[w] = [wid]
+                elif ids[-1] != wid:
+                    ids.append(wid)
+        for w, ids in windows.items():
+            self[w] = _joined(ids, bounds)
+
+    def __missing__(self, word: str) -> list[tuple[int, int]]:
+        padded, bounds = self._padded, self._bounds
+        needle = f" {word} "
+        step = len(word) + 1  # the next occurrence may start at this one's closing space
+        ids = []
+        i = padded.find(needle)
+        while i >= 0:
+            ids.append(bisect_right(bounds, i) - 1)  # (the word starts at padded[i + 1], text[i])
+            i = padded.find(needle, i + step)
+        spans = self[word] = _joined(ids, bounds) if ids else []
+        return spans
+
+
+_WINDOW_MARK = "|"  # between windows in `fill`'s word list; never part of a word
+# Below this length a text is indexed in one pass (see `_Stretches`): the policies look up
+# ~60 words in a reply, and one pass over a 1.5 KB reply's ~250 words costs less; a 4 KB
+# customer message has ~700 words, of which the matchers look up ~20.
+_INDEX_IN_ONE_PASS_BELOW = 2500
+
+
+def _joined(ids: list[int], bounds: list[int]) -> list[tuple[int, int]]:
+    """Window ids (ascending, repeats allowed) as stretches: neighbouring windows joined."""
+    spans = []
+    first = last = ids[0]
+    for wid in ids[1:]:
+        if wid > last + 1:
+            spans.append((bounds[first], bounds[last + 1] + 1))
+            first = wid
+        last = wid
+    spans.append((bounds[first], bounds[last + 1] + 1))
+    return spans
 
 
 @lru_cache(maxsize=1024)
@@ -283,9 +346,10 @@ def word_index(text: str, version: int = 0) -> tuple[dict[str, list[tuple[int, i
     Returns (word → stretches, those words, prefix → words of the text with that prefix). A stretch
     is one or more neighbouring sentence-ish windows (a sentence, line or paragraph:
     window k is text[starts[k]:starts[k + 1] + 1]), as (start, end) offsets, in order.
+    Only the vocabulary's words are indexed up front, and in a long text none (see `_Stretches`).
     `version` changes whenever matchers register new anchor words.
     """
-    tokens, bounds = _tokens(text)
+    padded, bounds = _word_text(text)
     words = all_words(text)
     by_prefix: dict[str, list[str]] = {}
     if _PREFIXES:
@@ -295,30 +359,12 @@ def word_index(text: str, version: int = 0) -> tuple[dict[str, list[tuple[int, i
                 if w.startswith(p):
                     by_prefix.setdefault(p, []).append(w)
     wanted = words & _VOCAB
-    wanted |= {w for ws in by_prefix.values() for w in ws}
-    index: dict[str, list[int]] = {}
-    wid = 0
-    for w in tokens:
-        if w == _WINDOW_MARK:
-            wid += 1
-        elif w in wanted:
-            ids = index.get(w)
-            if ids is None:
-                index[w] = [wid]
-            elif ids[-1] != wid:
-                ids.append(wid)
-    stretches: dict[str, list[tuple[int, int]]] = {}
-    for w, ids in index.items():  # neighbouring windows are searched as one stretch
-        spans = []
-        first = last = ids[0]
-        for wid in ids[1:]:
-            if wid != last + 1:
-                spans.append((bounds[first], bounds[last + 1] + 1))
-                first = wid
-            last = wid
-        spans.append((bounds[first], bounds[last + 1] + 1))
-        stretches[w] = spans
-    return stretches, frozenset(stretches), by_prefix
+    if by_prefix:
+        wanted |= {w for ws in by_prefix.values() for w in ws}
+    index = _Stretches(padded, bounds)
+    if len(text) < _INDEX_IN_ONE_PASS_BELOW:
+        index.fill(wanted)
+    return index, wanted, by_prefix
 
 
 _SPLIT = re.compile(r"[^a-z0-9']+")

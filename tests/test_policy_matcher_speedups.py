@@ -1,8 +1,8 @@
 """The matcher's speed-ups find exactly what the plain forms find.
 
 Each phrase entry runs as a regex with its word-start lookbehind moved after its
-leading literals (text._word_start_last); the word index blanks lone apostrophes
-instead of re-tokenising; the customer's text is cut at a nested message found
+leading literals (text._word_start_last); the word index finds a word's windows
+when it is first looked up, in the text with lone apostrophes blanked; the customer's text is cut at a nested message found
 from line break to line break. These tests compare each with the plain form.
 """
 
@@ -66,19 +66,41 @@ def test_entries_with_the_word_start_check_moved_find_the_same_matches() -> None
     assert moved > 300  # most entries start with literal letters
 
 
-def _old_tokens(text: str) -> tuple[list[str], list[int]]:
+def _old_index(text: str) -> dict[str, list[tuple[int, int]]]:
+    """Every word's stretches, the plain way: tokenise with _TOKEN window by window."""
     bounds = [0] + [m.start() for m in T._BOUNDARY.finditer(text)] + [len(text)]
-    plain = text.encode("ascii", "replace").translate(T._WORD_BYTES).decode("ascii")
-    marked = f" {T._WINDOW_MARK} ".join(plain[bounds[k]:bounds[k + 1]] for k in range(len(bounds) - 1))
-    tokens = [t for piece in marked.split() for t in ((piece,) if "'" not in piece else T._TOKEN.findall(piece))]
-    return tokens, bounds
+    windows: dict[str, list[int]] = {}
+    for k in range(len(bounds) - 1):
+        for word in T._TOKEN.findall(text[bounds[k]:bounds[k + 1]].lower()):
+            ids = windows.setdefault(word, [])
+            if not ids or ids[-1] != k:
+                ids.append(k)
+    out = {}
+    for word, ids in windows.items():
+        spans, first = [], ids[0]
+        for prev, wid in zip(ids, ids[1:] + [None]):
+            if wid != prev + 1 if wid is not None else True:
+                spans.append((bounds[first], bounds[prev + 1] + 1))
+                first = wid
+        out[word] = spans
+    return out
 
 
-def test_word_index_tokens_are_the_token_regex_words() -> None:
+def test_word_index_finds_each_word_where_the_token_regex_does() -> None:
     rng = random.Random(7)
     texts = _texts() + ["".join(rng.choice("ab1' '.\n!?’-") for _ in range(rng.randint(0, 40))) for _ in range(3000)]
-    for text in texts:
-        assert T._tokens.__wrapped__(text) == _old_tokens(text), text
+    long = [" ".join(texts[k:k + 30]) for k in range(0, len(texts) - 30, 7)]  # indexed lazily
+    assert any(len(t) >= T._INDEX_IN_ONE_PASS_BELOW for t in long) and any(len(t) < 100 for t in texts)
+    for text in texts + long:
+        text = text.lower()
+        old = _old_index(text)
+        assert T.all_words.__wrapped__(text) == frozenset(old), text
+        index, present, _ = T.word_index.__wrapped__(text, T._VOCAB_VERSION[0])
+        # the vocabulary's words, and words that start with one of its prefixes ("apolog*")
+        assert present == {w for w in old if w in T._VOCAB or w.startswith(tuple(T._PREFIXES))}, text
+        for word in present:  # (what a matcher looks up)
+            assert index[word] == old[word], (text, word)
+        assert index["notaword"] == [], text
 
 
 _OLD_NESTED = re.compile("^" + T._NESTED, re.MULTILINE | re.IGNORECASE)
