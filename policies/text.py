@@ -303,7 +303,11 @@ class _Stretches(dict):  # type: ignore[type-arg]
                 elif ids[-1] != wid:
                     ids.append(wid)
         for w, ids in windows.items():
-            self[w] = _joined(ids, bounds)
+            if len(ids) == 1:  # (most words: one window, no joining to do)
+                k = ids[0]
+                self[w] = [(bounds[k], bounds[k + 1] + 1)]
+            else:
+                self[w] = _joined(ids, bounds)
 
     def __missing__(self, word: str) -> list[tuple[int, int]]:
         padded, bounds = self._padded, self._bounds
