@@ -38,7 +38,7 @@ from gateway.checking import check_message
 from gateway.coaching import COACHING, HELD, NOTE_HEADER, build_note, decoded, original_headers
 from gateway.relay import Relay, RelayError
 from gateway.settings import Settings
-from gateway.store import NewMail, Store
+from gateway.store import NewMail, OutboxItem, Store
 from policies.model import Action, Verdict
 
 log = logging.getLogger(__name__)
@@ -345,6 +345,44 @@ def _takes_items(callback: Callable[..., None]) -> bool:
     return any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters)
 
 
+class _GroupCommit:
+    """Coaching notes of messages checked at about the same time go to the outbox in one
+    transaction: while one commit is under way, the notes that arrive wait for the next,
+    and that one takes them all (one commit and one thread hop for several notes, not one
+    each). A note alone is committed at once. Each caller gets its own item, or the error."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._pending: list[tuple[NewMail, asyncio.Future[OutboxItem]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def enqueue_claimed(self, note: NewMail) -> OutboxItem:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[OutboxItem] = loop.create_future()
+        self._pending.append((note, future))
+        if self._flushing is None:
+            self._flushing = loop.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    items = await asyncio.to_thread(self.store.enqueue_claimed_many,
+                                                    [note for note, _ in batch])
+                except Exception as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_, future), item in zip(batch, items):
+                    if not future.done():  # (a caller that gave up: the lease expires, the outbox sends it)
+                        future.set_result(item)
+        finally:
+            self._flushing = None
+
+
 # --- the pipeline -------------------------------------------------------------
 
 
@@ -360,6 +398,7 @@ class Pipeline:
         self.store = store
         self.on_enqueue = on_enqueue
         self._hand_over = on_enqueue is not None and _takes_items(on_enqueue)
+        self._notes = _GroupCommit(store)
         self.stats: Counter[str] = Counter()
         # held id → the sender's review page (signed link); set by the Gateway when the web is on
         self.review_url: Callable[[int], str] | None = None
@@ -470,7 +509,7 @@ class Pipeline:
         note = NewMail(kind=kind, sender="", recipients=[sender], raw=outcome.note)
         try:
             if self._hand_over:  # the outbox sends it at once: enqueue it claimed
-                item = await asyncio.to_thread(self.store.enqueue_claimed, note)
+                item = await self._notes.enqueue_claimed(note)
             else:
                 await asyncio.to_thread(self.store.enqueue, note)
         except Exception:

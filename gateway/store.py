@@ -265,12 +265,26 @@ class Store:
     def enqueue_claimed(self, mail: NewMail, lease: timedelta = timedelta(minutes=5)) -> OutboxItem:
         """Add a message to the outbox already claimed by the caller, who sends it now: as if
         enqueued and claimed (if the caller dies, the lease expires and it is sent again)."""
+        return self.enqueue_claimed_many([mail], lease)[0]
+
+    def enqueue_claimed_many(self, mails: list[NewMail],
+                             lease: timedelta = timedelta(minutes=5)) -> list[OutboxItem]:
+        """`enqueue_claimed` for several messages in one transaction (one commit), in order."""
+        if not mails:
+            return []
         now = utcnow()
-        row = _outbox_row(mail, now)
-        row.update(status=SENDING, next_attempt_at=now + lease)
+        rows = []
+        for mail in mails:
+            row = _outbox_row(mail, now)
+            row.update(status=SENDING, next_attempt_at=now + lease)
+            rows.append(row)
         with self.engine.begin() as conn:
-            item_id = int(conn.execute(_OUTBOX_INSERT, row).inserted_primary_key[0])
-        return OutboxItem(item_id, mail.kind, mail.sender, list(mail.recipients), mail.raw, 0)
+            if len(rows) == 1:
+                ids = [int(conn.execute(_OUTBOX_INSERT, rows[0]).inserted_primary_key[0])]
+            else:  # one INSERT … RETURNING for all (SQLAlchemy's "insertmanyvalues")
+                ids = [int(i) for i in conn.execute(_OUTBOX_INSERT_RETURNING, rows).scalars()]
+        return [OutboxItem(item_id, mail.kind, mail.sender, list(mail.recipients), mail.raw, 0)
+                for item_id, mail in zip(ids, mails, strict=True)]
 
     def claim_due(self, limit: int = 20, lease: timedelta = timedelta(minutes=5)) -> list[OutboxItem]:
         """Claim due outbox items for sending (a lease, so a crash does not lose them).
@@ -357,6 +371,7 @@ class Store:
 # Statements built once (building one per call costs more than running it on SQLite).
 _HELD_INSERT = insert(held)
 _OUTBOX_INSERT = insert(outbox)
+_OUTBOX_INSERT_RETURNING = insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True)
 _DUE_IDS = (
     select(outbox.c.id)
     .where(and_(outbox.c.status.in_((PENDING, SENDING)), outbox.c.next_attempt_at <= bindparam("now")))

@@ -6,6 +6,7 @@ import email
 import email.policy
 import mailbox
 import smtplib
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -204,6 +205,29 @@ def test_concurrent_clients_share_the_upstream_pool(gateway: RunningGateway, sin
         list(pool.map(client, range(10)))
     assert len(sink.originals()) == 50
     assert len({m.data for m in sink.originals()}) == 50
+
+
+def test_notes_of_concurrent_messages_each_reach_their_sender_once(gateway: RunningGateway, sink: Sink,
+                                                                  marker_policy) -> None:
+    # (notes of messages checked together are committed to the outbox together)
+    from concurrent.futures import ThreadPoolExecutor
+
+    def client(n: int) -> None:
+        with smtplib.SMTP("127.0.0.1", gateway.port, timeout=20) as c:
+            for i in range(4):
+                c.sendmail(f"agent{n}-{i}@support.test", [CUSTOMER], make_message(f"MARKWARN {n}-{i}"))
+
+    with ThreadPoolExecutor(10) as pool:
+        list(pool.map(client, range(10)))
+    assert len(sink.originals()) == 40
+    sink.wait_for(lambda m: len(sink.notes()) >= 40 or None, timeout=20)
+    assert sorted(rcpt for m in sink.notes() for rcpt in m.rcpt_tos) == sorted(
+        f"agent{n}-{i}@support.test" for n in range(10) for i in range(4))
+    deadline = time.monotonic() + 10  # (each is marked sent just after it went out)
+    while {row["status"] for row in gateway.store.list_outbox()} != {"sent"} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    rows = gateway.store.list_outbox()
+    assert len(rows) == 40 and {row["status"] for row in rows} == {"sent"}
 
 
 @pytest.mark.parametrize("url,expected", [

@@ -109,6 +109,18 @@ def test_mark_sent(store: Store) -> None:
     assert store.claim_due() == []
 
 
+def test_notes_enqueued_together_are_claimed_in_order_until_their_lease_expires(store: Store) -> None:
+    mails = [note(f"agent{k}@x.test") for k in range(5)]
+    items = store.enqueue_claimed_many(mails, lease=timedelta(seconds=-1))  # lease already over
+    assert [i.recipients for i in items] == [m.recipients for m in mails]
+    assert len({i.id for i in items}) == 5
+    rows = {row["id"]: row for row in store.list_outbox()}
+    assert [rows[i.id]["recipients"] for i in items] == [m.recipients for m in mails]  # ids match rows
+    # claimed by the caller, who died without sending: the outbox sends them again
+    assert sorted(c.id for c in store.claim_due()) == sorted(i.id for i in items)
+    assert store.enqueue_claimed_many([]) == []
+
+
 # --- migrations -----------------------------------------------------------------------
 
 
