@@ -9,7 +9,7 @@ from typing import ClassVar
 from policies.base import register
 from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
 from policies.signals import find, reply_signals
-from policies.text import PhraseBook, analyse, make_finding, removed, sentence_at, squash
+from policies.text import PhraseBook, Span, analyse, make_finding, removed, sentence_at, squash
 
 BOOK = PhraseBook("ownership", extend="deflect")
 _TEAM = re.compile(
@@ -19,6 +19,11 @@ _TEAM = re.compile(
     re.IGNORECASE,
 )
 _CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://\S+|\+?\d[\d ()-]{7,}\d")
+
+
+def _steps_outside(text: str, referral: list[Span]) -> bool:
+    """Does the reply give a next step outside the sentences that send the customer elsewhere?"""
+    return any(not any(s.start <= a[0] < s.end for s in referral) for a in reply_signals(text).actions)
 
 
 @register
@@ -42,11 +47,9 @@ class Ownership:
 
         findings: list[Finding] = []
         seen: set[int] = set()
-        referral = [sentence_at(doc, m.start()) for m in elsewhere]
-        steps = [a for a in reply_signals(text).actions
-                 if not any(s.start <= a[0] < s.end for s in referral)]
         if elsewhere and not deflect and not handoffs and not future_owned \
-                and not steps and not _CONTACT.search(doc.content.text):
+                and not _steps_outside(text, [sentence_at(doc, m.start()) for m in elsewhere]) \
+                and not _CONTACT.search(doc.content.text):
             m = elsewhere[0]
             party = _party(text[m.start():m.end()]) or _party(sentence_at(doc, m.start()).text) or "them"
             sentence = sentence_at(doc, m.start())
