@@ -141,7 +141,7 @@ def build_note(
 def _alternative(headers: list[tuple[str, object]], text: str, html: str) -> bytes:
     """A multipart/alternative message of `text` and `html` (UTF-8, quoted-printable) under
     `headers`, CRLF. Written out directly rather than with the compat32 MIME classes (the
-    same structure, a third of the cost: checking workers render a note for a third of the
+    same structure, half the cost: checking workers render a note for a third of the
     mail); the headers are folded by the same policy as before."""
     boundary = f"===============tact{uuid.uuid4().hex}=="  # 122 random bits: never in the text
     out = [_CRLF.fold_binary(name, value) for name, value in headers]

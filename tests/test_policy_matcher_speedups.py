@@ -2,8 +2,9 @@
 
 Each phrase entry runs as a regex with its word-start lookbehind moved after its
 leading literals (text._word_start_last); the word index finds a word's windows
-when it is first looked up, in the text with lone apostrophes blanked; the customer's text is cut at a nested message found
-from line break to line break. These tests compare each with the plain form.
+in the text with lone apostrophes blanked, in one pass or when the word is first
+looked up; the customer's text is cut at a nested message found from line break
+to line break. These tests compare each with the plain form.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def _old_index(text: str) -> dict[str, list[tuple[int, int]]]:
     for word, ids in windows.items():
         spans, first = [], ids[0]
         for prev, wid in zip(ids, ids[1:] + [None]):
-            if wid != prev + 1 if wid is not None else True:
+            if wid is None or wid != prev + 1:
                 spans.append((bounds[first], bounds[prev + 1] + 1))
                 first = wid
         out[word] = spans
