@@ -460,6 +460,9 @@ def _split(body: str) -> Split:
 
     for i in range(min(n, SCAN_LINES)):
         raw = lines[i]
+        if not helpdesk and _PLAIN_PROSE.fullmatch(raw) and "--" not in raw and "http" not in raw \
+                and (i + 1 >= n or not lines[i + 1].rstrip().endswith(":")):
+            continue  # plain prose (most lines): what the tests below would find, at C speed
         s = raw.strip()
         if not s:
             continue
@@ -755,6 +758,14 @@ _END_URL = re.compile(r"\s*(?:<https?://[^>\s]*>|\(https?://[^)\s]*\)|\[https?:/
 # The first three letters of every way _TAGLINE_RE can start (after "(" or "<")
 _TAGLINE_STARTS = frozenset(
     "sen von ges die env ver inv ski wys fro get dow obt hol sca bai".split()
+)
+# A line `_split` skips without a look: ASCII letters and punctuation only, with no ":", ">" or
+# digit (`_is_prose`), starting with a letter but "V" and with none of the first letters of an
+# attribution (`_ATTR_PREFIXES`) or a tagline (`_TAGLINE_STARTS`). The caller also tests for
+# "--", "http" and a next line ending with ":".
+_PLAIN_PROSE = re.compile(
+    r"[^\S\n]*(?!(?i:" + "|".join(sorted(_ATTR_PREFIXES | _TAGLINE_STARTS)) + r"))"
+    r"[A-UW-Za-uw-z][\x20-\x2f\x3b-\x3d\x3f-\x7e]*"
 )
 
 
