@@ -170,6 +170,16 @@ def test_a_dead_database_on_hold_answers_451(gateway: RunningGateway, sink: Sink
     assert sink.messages == []
 
 
+def test_a_dead_database_loses_the_note_not_the_annotated_message(gateway: RunningGateway, sink: Sink,
+                                                                 marker_policy, tmp_path: Path) -> None:
+    gateway.store.engine = create_engine(f"sqlite:///{tmp_path}/missing-dir/x.db")
+    data = make_message("Hi,\n\nMARKWARN here.\n\nSam")
+    send(gateway.port, data)  # 250: the message itself went out
+    assert sink.wait_for(lambda m: m.rcpt_tos == [CUSTOMER]).data == data
+    assert gateway.gateway.pipeline.stats["note_errors"] == 1  # (counted and logged)
+    assert sink.notes() == []
+
+
 def test_maildir_upstream_writes_the_message(start_gateway: Callable[..., RunningGateway],
                                              tmp_path: Path, marker_policy) -> None:
     box = tmp_path / "maildir"
