@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import smtplib
@@ -9,12 +10,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
 
-from gateway.pipeline import CheckPool
+from gateway.pipeline import CheckPool, check_and_render
 from gateway.settings import Settings
 
 from tests.conftest import RunningGateway, Sink, free_port, make_message
@@ -125,6 +127,28 @@ async def test_a_check_without_an_answer_times_out() -> None:
     with pytest.raises(BrokenProcessPool):
         pool._break()
         pool.submit(b"x", "a@b", (), None)
+
+
+async def test_checks_sent_to_a_worker_together_each_get_their_own_answer() -> None:
+    # One worker, nine checks at once: while it works on the first, the rest wait and go to
+    # it in groups; every check must still get the verdict on its own message.
+    settings = Settings()
+    texts = ["Hi Ana,\n\nObviously you should have read the manual before writing in.\n\nSam",
+             "Hi Ana,\n\nI've refunded the order; it will show on your card by Friday.\n\nSam",
+             "Hi Ana,\n\nYour request has been forwarded to the relevant department.\n\nSam"] * 3
+    messages = [make_message(f"{text}\n\nCase {k}") for k, text in enumerate(texts)]
+    when = datetime(2026, 11, 30, 12, tzinfo=timezone.utc)
+    pool = CheckPool(settings, 1)
+    try:
+        await pool.ready()
+        futures = [pool.submit(raw, "agent@support.test", ("customer@example.test",), when) for raw in messages]
+        outcomes = await asyncio.gather(*futures)
+    finally:
+        pool.close()
+    expected = [check_and_render(raw, settings, "agent@support.test", ("customer@example.test",), when)
+                for raw in messages]
+    assert [o.verdict for o in outcomes] == [e.verdict for e in expected]
+    assert len({str(o.verdict.action) for o in outcomes}) > 1  # (the texts differ in what they get)
 
 
 def _startup_lines(tmp_path: Path, sink: Sink) -> list[str]:
