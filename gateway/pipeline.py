@@ -172,7 +172,6 @@ class CheckPool:
         self._loop = asyncio.get_running_loop()
         self._workers = [_Worker(context, settings) for _ in range(workers)]
         self._idle: deque[_Worker] = deque()
-        self._sending: list[asyncio.Future[Outcome]] = []
         self._queue: deque[tuple[tuple[object, ...], asyncio.Future[Outcome]]] = deque()
         self._ready = self._loop.create_future()
         # (deadline, job) in submission order: one timer for the pool, not one per job
@@ -215,15 +214,16 @@ class CheckPool:
             # message: one wake-up of a checking process for several checks under load.
             share = min(MAX_BATCH, -(-len(self._queue) // len(self._idle)))
             jobs: list[tuple[object, ...]] = []
+            futures: list[asyncio.Future[Outcome]] = []
             while self._queue and len(jobs) < share:
                 job, future = self._queue.popleft()
                 if not future.done():  # (else given up on (timeout) before it started)
                     jobs.append(job)
-                    self._sending.append(future)
+                    futures.append(future)
             if not jobs:
                 continue
             worker = self._idle.popleft()
-            worker.jobs, self._sending = self._sending, []
+            worker.jobs = futures
             try:
                 worker.conn.send_bytes(pickle.dumps(jobs, protocol=pickle.HIGHEST_PROTOCOL))
             except (OSError, ValueError):
