@@ -46,6 +46,7 @@ class SinkHandler:
     def __init__(self) -> None:
         self.messages: list[Received] = []
         self.arrived = threading.Condition()
+        self.delay = 0.0  # seconds each DATA takes (a slow upstream)
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
@@ -57,6 +58,8 @@ class SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         data = envelope.original_content or b""
         if b"SINK-REJECT" in data:
             return "554 5.7.1 Message rejected by policy"

@@ -83,6 +83,9 @@ def test_two_gateways_deliver_each_of_200_released_messages_exactly_once(tmp_pat
                     assert time.monotonic() < deadline and g.poll() is None, f"gateway did not start: {line}"
                     line = g.stderr.readline()
             cli = _config(tmp_path / "cli.toml", url, sink.port)
+            # A slow upstream (0.1 s a message, 8 at a time): one gateway alone would need over
+            # 2 s, a poll interval, for the 200, so both take part whatever the timing.
+            sink.handler.delay = 0.1
             releases = [
                 subprocess.Popen([sys.executable, "-m", "gateway.cli", "queue", "release",
                                   *map(str, order), "--actor", actor, "--config", str(cli),
