@@ -19,6 +19,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings, Settings, StoreSettings, WebSettings
+from gateway.store import Store
 from policies.model import Finding, PolicyOptions, Reply, Severity, TeamPolicy
 
 
@@ -264,3 +265,12 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
     with postgres_schema() as url:
         yield url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A created store on each of `store_url`'s databases (a test file may define its own)."""
+    s = Store(store_url)
+    s.create()
+    yield s
+    s.close()

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from gateway.decisions import DecisionLog
 from gateway.store import Store, _make_engine, decisions
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    s = Store(store_url)
-    s.create()
-    yield s
-    s.close()
 
 
 def rows(store: Store) -> list[tuple[str, str, list[str]]]:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from datetime import datetime, timezone
-
-import pytest
 
 from gateway.outbox import OutboxWorker, next_attempt
 from gateway.relay import RelayError
@@ -35,15 +32,6 @@ class FlakyRelay:
 
     async def close(self) -> None:
         pass
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    """On SQLite and on PostgreSQL."""
-    s = Store(store_url)
-    s.create()
-    yield s
-    s.close()
 
 
 def test_backoff_grows_and_then_stays_at_its_cap() -> None:

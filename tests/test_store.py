@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,15 +13,6 @@ from policies.model import Action, Finding, Severity, Verdict
 
 VERDICT = Verdict(Action.HOLD, (Finding("blame", Severity.HOLD, "Blames the customer.", "you should have",
                                         3, 18, "Say what happens next."),), ("blame is a hold finding",))
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    """Every test here runs on SQLite and on PostgreSQL."""
-    s = Store(store_url)
-    s.create()
-    yield s
-    s.close()
 
 
 @pytest.fixture
