@@ -12,13 +12,18 @@ competes with the load generator's event loop:
   message to the sink through a pool of persistent aiosmtplib connections,
   with no checking: the baseline;
 - target **gateway**: `tact serve` with `upstream = "smtp://127.0.0.1:SINK"`,
-  an SQLite store in a temp dir and every policy on.
+  an SQLite store in a temp dir and every policy on;
+- two variants of the gateway that show where its cost lies (not figures for
+  the target): **no-policy**, the same with every policy disabled (parsing,
+  the checking processes and the decision still run), and **unchecked**, the
+  same messages marked `Auto-Submitted: auto-generated`, which the gateway
+  relays without checking (its SMTP hop alone).
 
 The same load generator drives both: `--clients` concurrent aiosmtplib
 sessions, each persistent, each sending `--messages` realistic support
 replies of about `--size` bytes (bench/sample_reply.py), timing each one.
-It prints messages, errors, msgs/s and p50/p99 latency per target, the ratio
-gateway/bare throughput, and how many of the gateway's accepted messages the
+It prints messages, errors, msgs/s and p50/p99 latency per target, the CPU
+each process spent per message, the ratio gateway/bare throughput, and how many of the gateway's accepted messages the
 sink saw (relayed) or did not (held), by the intent the text was written for.
 
 The script re-invokes itself for the servers (`load.py _sink`, `load.py
@@ -53,6 +58,9 @@ from sample_reply import DEFAULT_MIX, INTENTS, make_samples, render  # noqa: E40
 HOST = "127.0.0.1"
 SENDER = "agent@support.example.com"
 TARGET_RATIO = 0.70
+# Variants of the gateway target, to show where its cost lies (see the module docstring).
+GATEWAY_TARGETS = ("gateway", "no-policy", "unchecked")
+AUTO_SUBMITTED = b"Auto-Submitted: auto-generated\r\n"
 
 
 # --------------------------------------------------------------------------
@@ -350,6 +358,8 @@ class Result:
     timed_out: bool = False
     cpu: float | None = None
     smtp_cpu: float | None = None   # the SMTP process alone (the gateway's event loop; bare: all of it)
+    loadgen_cpu: float | None = None  # the load generator (this process) during the load
+    sink_cpu: float | None = None   # the sink during the load (the gateway's notes included)
     sink: dict | None = None
 
     @property
@@ -389,6 +399,8 @@ async def load(target: str, port: int, args: argparse.Namespace, samples: list) 
             sample = samples[seq % len(samples)]
             raw = render(sample, seq=seq, sender=SENDER, recipient=sample.customer_addr,
                          now=now, run=run)
+            if target == "unchecked":  # relayed by the gateway without checking
+                raw = AUTO_SUBMITTED + raw
             res.sent += 1
             t0 = time.perf_counter()
             try:
@@ -421,9 +433,10 @@ async def load(target: str, port: int, args: argparse.Namespace, samples: list) 
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise RuntimeError(f"{target}: only {connected}/{args.clients} clients could connect")
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     done, pending = await asyncio.wait(tasks, timeout=args.timeout)
     res.elapsed = time.perf_counter() - t0
+    res.loadgen_cpu = time.process_time() - cpu0  # this process is the load generator
     if pending:
         res.timed_out = True
         for t in pending:
@@ -461,6 +474,16 @@ response_target = "24h"
 """
 
 
+def policies_off() -> str:
+    """The `[defaults.policies.ID] enabled = false` of every registered policy (no-policy)."""
+    root = Path(__file__).resolve().parents[1]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from policies.base import REGISTRY
+
+    return "".join(f"\n[defaults.policies.{pid}]\nenabled = false\n" for pid in REGISTRY)
+
+
 async def measure(target: str, args: argparse.Namespace, sink: Sink, sink_port: int,
                   workdir: Path, samples: list) -> Result:
     port = free_port()
@@ -471,7 +494,8 @@ async def measure(target: str, args: argparse.Namespace, sink: Sink, sink_port: 
     else:
         config = workdir / "tact.toml"
         config.write_text(GATEWAY_TOML.format(host=HOST, port=port, sink=sink_port, pool=args.pool,
-                                              workdir=workdir, web=free_port()))
+                                              workdir=workdir, web=free_port())
+                          + (policies_off() if target == "no-policy" else ""))
         # --config before the sub-command and TACT_CONFIG, so either CLI layout finds it.
         argv = shlex.split(args.tact) + ["--config", str(config), "serve"]
         env = {"TACT_CONFIG": str(config)}
@@ -480,8 +504,12 @@ async def measure(target: str, args: argparse.Namespace, sink: Sink, sink_port: 
         await wait_for_smtp(proc, port, time.monotonic() + args.startup_timeout)
         await sink.command("reset")
         cpu0, own0 = cpu_seconds(proc.proc.pid), process_cpu_seconds(proc.proc.pid)
+        sink0 = process_cpu_seconds(sink.p.proc.pid)
         res = await load(target, port, args, samples)
         cpu1, own1 = cpu_seconds(proc.proc.pid), process_cpu_seconds(proc.proc.pid)
+        sink1 = process_cpu_seconds(sink.p.proc.pid)
+        if sink0 is not None and sink1 is not None:
+            res.sink_cpu = sink1 - sink0
         if cpu0 is not None and cpu1 is not None:
             res.cpu = cpu1 - cpu0
         if own0 is not None and own1 is not None:
@@ -502,15 +530,19 @@ async def measure(target: str, args: argparse.Namespace, sink: Sink, sink_port: 
 def report(results: list[Result], args: argparse.Namespace, samples: list) -> dict:
     print(f"\nTact load benchmark: {args.clients} clients × {args.messages} messages, "
           f"~{args.size} bytes, seed {args.seed}, upstream pool {args.pool}, loopback")
-    print(f"{'target':<10}{'msgs':>7}{'errors':>8}{'msgs/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'server CPU ms/msg':>19}{'SMTP process':>14}")
+    print(f"{'':<52}{'CPU ms per accepted message':^39}".rstrip())
+    print(f"{'target':<12}{'msgs':>7}{'errors':>8}{'msgs/s':>9}{'p50 ms':>8}{'p99 ms':>8}"
+          f"{'server':>8}{'SMTP process':>14}{'load gen':>10}{'sink':>7}")
+
+    def per_msg(cpu: float | None, r: Result) -> str:
+        return f"{cpu * 1000 / r.ok:.2f}" if cpu is not None and r.ok else "-"
+
     for r in results:
-        cpu = f"{r.cpu * 1000 / r.ok:.2f}" if r.cpu is not None and r.ok else "-"
-        own = f"{r.smtp_cpu * 1000 / r.ok:.2f}" if r.smtp_cpu is not None and r.ok else "-"
         flag = "  (TIMED OUT)" if r.timed_out else ""
         name = f"{r.target}#{r.round}" if args.rounds > 1 else r.target
-        print(f"{name:<10}{r.ok:>7}{r.errors:>8}{r.rate:>10.1f}{r.pct(0.5):>9.1f}"
-              f"{r.pct(0.99):>9.1f}{cpu:>19}{own:>14}{flag}")
+        print(f"{name:<12}{r.ok:>7}{r.errors:>8}{r.rate:>9.1f}{r.pct(0.5):>8.1f}{r.pct(0.99):>8.1f}"
+              f"{per_msg(r.cpu, r):>8}{per_msg(r.smtp_cpu, r):>14}{per_msg(r.loadgen_cpu, r):>10}"
+              f"{per_msg(r.sink_cpu, r):>7}{flag}")
         for kind, n in r.error_kinds.most_common(5):
             print(f"           {n} × {kind}")
     # With several rounds, each target is represented by its median-throughput round.
@@ -529,6 +561,7 @@ def report(results: list[Result], args: argparse.Namespace, samples: list) -> di
                                         "p50_ms": r.pct(0.5), "p99_ms": r.pct(0.99),
                                         "elapsed_s": r.elapsed, "timed_out": r.timed_out,
                                         "server_cpu_s": r.cpu, "smtp_process_cpu_s": r.smtp_cpu,
+                                        "loadgen_cpu_s": r.loadgen_cpu, "sink_cpu_s": r.sink_cpu,
                                         "sink": r.sink,
                                         "error_kinds": dict(r.error_kinds)} for r in results}}
     if "bare" in by and "gateway" in by and by["bare"].rate:
@@ -543,6 +576,13 @@ def report(results: list[Result], args: argparse.Namespace, samples: list) -> di
                   f"per message: gateway/bare {bound:.0%}; here every process shares {os.cpu_count()} cores, "
                   f"so total CPU per message decides")
             out["smtp_process_bound_ratio"] = bound
+    for variant in GATEWAY_TARGETS[1:]:
+        if variant in by and "bare" in by and by["bare"].rate:
+            share = by[variant].rate / by["bare"].rate
+            what = ("every policy disabled" if variant == "no-policy"
+                    else "every message relayed without checking")
+            print(f"{variant}/bare throughput: {share:.0%} (the gateway with {what}; not the target's figure)")
+            out[f"{variant}_ratio"] = share
     for r in results:
         s = r.sink or {}
         relayed = s.get("bench", 0)
@@ -552,7 +592,7 @@ def report(results: list[Result], args: argparse.Namespace, samples: list) -> di
         if s.get("duplicates"):
             line += f", {s['duplicates']} DUPLICATES"
         print(line)
-        if r.target == "gateway" and r.ok:
+        if r.target in GATEWAY_TARGETS and r.ok:
             got = s.get("by_intent", {})
             parts = [f"{i} {got.get(i, 0)}/{r.ok_by_intent.get(i, 0)}" for i in INTENTS]
             tagged = (f"{s['tact_headers']} relayed with X-Tact-* headers; "
@@ -630,7 +670,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--pool", type=int, default=8,
                    help="upstream connections, for the bare relay and the gateway's "
                         "upstream_pool_size alike (default 8, the gateway's default)")
-    p.add_argument("--targets", default="bare,gateway", help="comma list of bare, gateway")
+    p.add_argument("--targets", default="bare,gateway",
+                   help="comma list of bare, gateway, no-policy, unchecked (default bare,gateway)")
     p.add_argument("--rounds", type=int, default=1,
                    help="alternate the targets this many times and compare median rounds "
                         "(steadier on a busy machine; default 1)")
@@ -644,7 +685,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep the temp dir (configs, logs, store)")
     args = p.parse_args(argv)
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-    if bad := set(args.targets) - {"bare", "gateway"}:
+    if bad := set(args.targets) - {"bare", *GATEWAY_TARGETS}:
         p.error(f"unknown target(s): {', '.join(sorted(bad))}")
     shares = [float(x) for x in args.mix.split(",")]
     if len(shares) != 3 or sum(shares) <= 0:
