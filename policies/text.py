@@ -147,8 +147,45 @@ class Matcher:
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None) -> list[re.Match[str]]:
         end = len(text) if endpos is None else min(endpos, len(text))
         index, present, by_prefix = word_index(text, _VOCAB_VERSION[0])
-        # entry → the stretch lists of its anchor words found in the text
-        windows: dict[int, list[list[tuple[int, int]]]] = {}
+        plan = index.plans.get(self)
+        if plan is None:  # (worked out once per text: some policies ask sentence by sentence)
+            plan = index.plans[self] = self._plan(index, present, by_prefix)
+        if not plan and self.unanchored is None:
+            return []  # (most calls: none of the family's words is in the text)
+        found: dict[tuple[int, int], re.Match[str]] = {}
+        if self.unanchored is not None:
+            for m in self.unanchored.finditer(text, pos, end):
+                found[m.span()] = m
+        entries = self.entries
+        whole = pos <= 0 and end >= len(text)
+        for i, stretches in plan:  # in entry order, so that the first entry's match is kept for a span
+            finditer = entries[i].finditer
+            # only the stretches that reach into text[pos:end] (they are in order, apart)
+            first = 0 if whole else bisect_right(stretches, pos, key=_stretch_end)
+            for ws, we in stretches[first:] if first else stretches:
+                if ws >= end:
+                    break
+                if ws < pos:
+                    ws = pos
+                if we > end:
+                    we = end
+                if ws < we:
+                    for m in finditer(text, ws, we):
+                        found.setdefault(m.span(), m)
+        if len(found) < 2:
+            return list(found.values())
+        kept: list[re.Match[str]] = []
+        for k in sorted(found, key=_longest_first):
+            if kept and k[1] <= kept[-1].end():
+                continue  # inside a longer match of another entry
+            kept.append(found[k])
+        return kept
+
+    def _plan(self, index: _Stretches, present: frozenset[str],
+              by_prefix: dict[str, list[str]]) -> list[tuple[int, list[tuple[int, int]]]]:
+        """Each entry with an anchor word in the text, and the stretches it runs over there
+        (its anchor words' stretches, joined), in entry order."""
+        windows: dict[int, list[list[tuple[int, int]]]] = {}  # entry → its words' stretch lists
         by_word = self.by_word
         for w in self.words & present:  # (two frozensets: Python walks the smaller one)
             wids = index[w]
@@ -166,32 +203,7 @@ class Matcher:
                             windows[i].append(wids)
                         else:
                             windows[i] = [wids]
-        if not windows and self.unanchored is None:
-            return []  # (most calls: none of the family's words is in the text)
-        found: dict[tuple[int, int], re.Match[str]] = {}
-        if self.unanchored is not None:
-            for m in self.unanchored.finditer(text, pos, end):
-                found[m.span()] = m
-        entries = self.entries
-        for i in sorted(windows):  # in entry order, so that the first entry's match is kept for a span
-            lists = windows[i]
-            finditer = entries[i].finditer
-            for ws, we in lists[0] if len(lists) == 1 else _merged(lists):
-                if ws < pos:
-                    ws = pos
-                if we > end:
-                    we = end
-                if ws < we:
-                    for m in finditer(text, ws, we):
-                        found.setdefault(m.span(), m)
-        if len(found) < 2:
-            return list(found.values())
-        kept: list[re.Match[str]] = []
-        for k in sorted(found, key=_longest_first):
-            if kept and k[1] <= kept[-1].end():
-                continue  # inside a longer match of another entry
-            kept.append(found[k])
-        return kept
+        return [(i, lists[0] if len(lists) == 1 else _merged(lists)) for i, lists in sorted(windows.items())]
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | None:
         hits = self.finditer(text, pos, endpos)
@@ -212,6 +224,10 @@ def _merged(lists: list[list[tuple[int, int]]]) -> list[tuple[int, int]]:
 
 def _longest_first(span: tuple[int, int]) -> tuple[int, int]:
     return span[0], -span[1]
+
+
+def _stretch_end(stretch: tuple[int, int]) -> int:
+    return stretch[1]
 
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
@@ -276,16 +292,21 @@ def all_words(text: str) -> frozenset[str]:
 
 class _Stretches(dict):  # type: ignore[type-arg]
     """word → its stretches in one text (see `word_index`). In a long text each is worked
-    out when first asked for (a text has many anchor words; most matchers look for a few),
-    by finding the word's occurrences; a short text is indexed in one pass over its words
-    (`fill`), which costs less there than the lookups would."""
+    out when first asked for (a text has many anchor words; the matchers that read a
+    customer's long message look for a few), by finding the word's occurrences; a short
+    text is indexed in one pass over its words (`fill`), which costs less there than the
+    lookups would, and so is the rest of a long text once it has been asked for many words
+    (a long reply: every policy reads it)."""
 
-    __slots__ = ("_padded", "_bounds")
+    __slots__ = ("_padded", "_bounds", "_wanted", "_lookups", "plans")
 
-    def __init__(self, padded: str, bounds: list[int]) -> None:
+    def __init__(self, padded: str, bounds: list[int], wanted: frozenset[str]) -> None:
         super().__init__()
         self._padded = padded
         self._bounds = bounds
+        self._wanted = wanted  # the words a matcher may ask for
+        self._lookups = 0
+        self.plans: dict[Matcher, list[tuple[int, list[tuple[int, int]]]]] = {}  # see Matcher.finditer
 
     def fill(self, words: frozenset[str]) -> None:
         """Index every one of `words` that occurs, in one pass over the text's words."""
@@ -310,6 +331,11 @@ class _Stretches(dict):  # type: ignore[type-arg]
                 self[w] = _joined(ids, bounds)
 
     def __missing__(self, word: str) -> list[tuple[int, int]]:
+        self._lookups += 1
+        if self._lookups == _LOOKUPS_BEFORE_FILL:  # many asked for: index the rest in one pass
+            self.fill(self._wanted.difference(self))
+            if word in self:
+                return self[word]  # type: ignore[no-any-return]
         padded, bounds = self._padded, self._bounds
         needle = f" {word} "
         step = len(word) + 1  # the next occurrence may start at this one's closing space
@@ -325,8 +351,12 @@ class _Stretches(dict):  # type: ignore[type-arg]
 _WINDOW_MARK = "|"  # between windows in `fill`'s word list; never part of a word
 # Below this length a text is indexed in one pass (see `_Stretches`): the policies look up
 # ~60 words in a reply, and one pass over a 1.5 KB reply's ~250 words costs less; a 4 KB
-# customer message has ~700 words, of which the matchers look up ~20.
+# customer message has ~700 words, of which the matchers look up a few (load.py's: 6). A
+# longer text is indexed word by word until this many words have been asked for, then in
+# one pass (a 5 KB reply: ~180 words asked for, common ones among them, each a dozen
+# str.find calls).
 _INDEX_IN_ONE_PASS_BELOW = 2500
+_LOOKUPS_BEFORE_FILL = 20
 
 
 def _joined(ids: list[int], bounds: list[int]) -> list[tuple[int, int]]:
@@ -365,7 +395,7 @@ def word_index(text: str, version: int = 0) -> tuple[dict[str, list[tuple[int, i
     wanted = words & _VOCAB
     if by_prefix:
         wanted |= {w for ws in by_prefix.values() for w in ws}
-    index = _Stretches(padded, bounds)
+    index = _Stretches(padded, bounds, wanted)
     if len(text) < _INDEX_IN_ONE_PASS_BELOW:
         index.fill(wanted)
     return index, wanted, by_prefix
@@ -416,7 +446,6 @@ def _required(seq: list, left: bool, right: bool) -> set[str] | None:  # type: i
 
     run: list[str] = []
     run_left = left
-    n = len(seq)
     for k, (op, av) in enumerate(seq):
         if op is c.LITERAL:
             if not run:

@@ -17,6 +17,7 @@ from importlib import resources
 import pytest
 
 from policies import text as T
+from policies.model import PolicyOptions
 from policies.signals import flat
 from tests.shared_corpus import corpus_dir
 
@@ -92,6 +93,7 @@ def test_word_index_finds_each_word_where_the_token_regex_does() -> None:
     texts = _texts() + ["".join(rng.choice("ab1' '.\n!?’-") for _ in range(rng.randint(0, 40))) for _ in range(3000)]
     long = [" ".join(texts[k:k + 30]) for k in range(0, len(texts) - 30, 7)]  # indexed lazily
     assert any(len(t) >= T._INDEX_IN_ONE_PASS_BELOW for t in long) and any(len(t) < 100 for t in texts)
+    filled_late = 0  # long texts asked for enough words to be indexed in one pass after all
     for text in texts + long:
         text = text.lower()
         old = _old_index(text)
@@ -102,6 +104,54 @@ def test_word_index_finds_each_word_where_the_token_regex_does() -> None:
         for word in present:  # (what a matcher looks up)
             assert index[word] == old[word], (text, word)
         assert index["notaword"] == [], text
+        filled_late += len(text) >= T._INDEX_IN_ONE_PASS_BELOW and len(present) > T._LOOKUPS_BEFORE_FILL
+    assert filled_late
+
+
+def _old_finditer(matcher: T.Matcher, text: str, pos: int, end: int) -> list[tuple[int, int]]:
+    """What Matcher.finditer finds in text[pos:end], the plain way: every entry over every
+    stretch of its anchor words, each clipped to the part (no plan, no skipping)."""
+    index, present, by_prefix = T.word_index(text, T._VOCAB_VERSION[0])
+    lists: dict[int, list[list[tuple[int, int]]]] = {}
+    for word, entries in matcher.by_word.items():
+        words = [w for w in by_prefix.get(word[:-1], [])] if word.endswith("*") else [word]
+        for w in words:
+            if w in present:
+                for i in entries:
+                    lists.setdefault(i, []).append(index[w])
+    found: dict[tuple[int, int], tuple[int, int]] = {}
+    if matcher.unanchored is not None:
+        found.update((m.span(), m.span()) for m in matcher.unanchored.finditer(text, pos, end))
+    for i in sorted(lists):
+        for ws, we in T._merged(lists[i]):
+            ws, we = max(ws, pos), min(we, end)
+            if ws < we:
+                for m in matcher.entries[i].finditer(text, ws, we):
+                    found.setdefault(m.span(), m.span())
+    kept: list[tuple[int, int]] = []
+    for span in sorted(found, key=T._longest_first):
+        if not (kept and span[1] <= kept[-1][1]):
+            kept.append(span)
+    return kept
+
+
+def test_matcher_asked_about_part_of_a_text_finds_what_the_plain_way_finds() -> None:
+    """A policy may ask sentence by sentence: the matcher then runs only over the stretches
+    that reach into the part asked about, planned once per text."""
+    texts = _texts()
+    texts += [" ".join(texts[k:k + 25]) for k in range(0, len(texts) - 25, 20)]  # long replies
+    matchers = [m for name in ("signals", "blame", "ownership", "discouraging")
+                for m in T.PhraseBook(name, extend="").for_options(PolicyOptions()).values() if m is not None]
+    rng = random.Random(3)
+    parts = 0
+    for text in filter(None, texts):
+        cuts = sorted({0, len(text), *(rng.randrange(len(text) + 1) for _ in range(6))})
+        for matcher in matchers:
+            for a, b in [*zip(cuts, cuts[1:]), (0, len(text)), (cuts[1], len(text) + 5)]:
+                got = [m.span() for m in matcher.finditer(text, a, b)]
+                assert got == _old_finditer(matcher, text, a, min(b, len(text))), (text[a:b], a, b)
+                parts += 1
+    assert parts > 10_000
 
 
 _OLD_NESTED = re.compile("^" + T._NESTED, re.MULTILINE | re.IGNORECASE)
