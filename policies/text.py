@@ -157,12 +157,11 @@ class Matcher:
             for m in self.unanchored.finditer(text, pos, end):
                 found[m.span()] = m
         entries = self.entries
-        whole = pos <= 0 and end >= len(text)
         for i, stretches in plan:  # in entry order, so that the first entry's match is kept for a span
             finditer = entries[i].finditer
-            # only the stretches that reach into text[pos:end] (they are in order, apart)
-            first = 0 if whole else bisect_right(stretches, pos, key=_stretch_end)
-            for ws, we in stretches[first:] if first else stretches:
+            if stretches[0][1] <= pos:  # only the stretches that reach into text[pos:end] (in order, apart)
+                stretches = stretches[bisect_right(stretches, pos, key=_stretch_end):]
+            for ws, we in stretches:
                 if ws >= end:
                     break
                 if ws < pos:
