@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -28,6 +28,20 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def read_until(stream: IO[str] | None, marker: str, timeout: float = 60) -> list[str]:
+    """A child process's output lines up to the first one with `marker` in it, or up to its
+    end, or for `timeout` seconds (checked between lines): what `tact serve` said on start."""
+    assert stream is not None, "start the process with stderr=subprocess.PIPE"
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = stream.readline()
+        lines.append(line)
+        if marker in line or not line:
+            break
+    return lines
 
 
 # --- the upstream: an aiosmtpd sink that records what it accepts -----------------

@@ -21,7 +21,7 @@ from gateway.moderation import Moderation
 from gateway.settings import Settings
 from gateway.store import SENT, Store
 from policies.model import Action, Finding, Severity, Verdict
-from tests.conftest import Sink, free_port, make_message
+from tests.conftest import Sink, free_port, make_message, read_until
 from tests.databases import postgres_schema, require_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,12 +76,8 @@ def test_two_gateways_deliver_each_of_200_released_messages_exactly_once(tmp_pat
         logs: list[str] = []
         try:
             for g in gateways:  # wait until each listens
-                assert g.stderr is not None
-                deadline = time.monotonic() + 60
-                line = ""
-                while "listening for SMTP" not in line:
-                    assert time.monotonic() < deadline and g.poll() is None, f"gateway did not start: {line}"
-                    line = g.stderr.readline()
+                said = read_until(g.stderr, "listening for SMTP")
+                assert "listening for SMTP" in said[-1], f"gateway did not start: {''.join(said)}"
             cli = _config(tmp_path / "cli.toml", url, sink.port)
             # A slow upstream (0.1 s a message, 8 at a time): one gateway alone would need over
             # 2 s, a poll interval, for the 200, so both take part whatever the timing.

@@ -19,7 +19,7 @@ import pytest
 from gateway.pipeline import CheckPool, check_and_render
 from gateway.settings import Settings
 
-from tests.conftest import RunningGateway, Sink, free_port, make_message
+from tests.conftest import RunningGateway, Sink, free_port, make_message, read_until
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVE = "import sys; from gateway.settings import Settings; from gateway.server import serve; sys.exit(serve(Settings()))"
@@ -64,14 +64,7 @@ def test_serve_runs_until_sigterm_and_exits_0(tmp_path: Path, sink: Sink) -> Non
     port = free_port()
     proc = start_serve(tmp_path, f"127.0.0.1:{port}", f"smtp://127.0.0.1:{sink.port}")
     try:
-        assert proc.stderr is not None
-        lines = []
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            lines.append(line)
-            if "listening for SMTP" in line or not line:
-                break
+        lines = read_until(proc.stderr, "listening for SMTP", timeout=30)
         assert f"127.0.0.1:{port}" in "".join(lines), lines
         data = make_message()
         with smtplib.SMTP("127.0.0.1", port, timeout=20) as client:
@@ -157,17 +150,11 @@ def _startup_lines(tmp_path: Path, sink: Sink) -> list[str]:
            "TACT_STORE__URL": f"sqlite:///{tmp_path / 'serve.db'}"}
     env.pop("TACT_CONFIG", None)
     proc = subprocess.Popen([sys.executable, "-c", SERVE], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    lines: list[str] = []
     try:
-        while line := proc.stderr.readline():
-            lines.append(line)
-            if "Ctrl-C stops" in line:
-                break
+        return [line for line in read_until(proc.stderr, "Ctrl-C stops") if line]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
-    return lines
 
 
 def test_the_first_start_says_how_to_let_a_team_lead_sign_in(tmp_path: Path, sink: Sink) -> None:

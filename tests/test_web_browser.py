@@ -16,7 +16,6 @@ import shutil
 import smtplib
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ import pytest
 from gateway.samples import sample_reply
 from gateway.store import Store
 from gateway.users import Users
-from tests.conftest import Sink, free_port
+from tests.conftest import Sink, free_port, read_until
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -121,14 +120,7 @@ sender_can_release = true
     proc = subprocess.Popen([*tact, "serve", "--config", str(config)], cwd=folder, env=env,
                             stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.stderr is not None
-        lines = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            lines.append(line)
-            if "review queue and API on" in line or not line:
-                break
+        lines = read_until(proc.stderr, "review queue and API on")
         assert f"http://127.0.0.1:{web_port}" in "".join(lines), "".join(lines)
         held, raw = {}, {}
         base = sample_reply("hold").get_content().split("\n\nOn ")[0]
