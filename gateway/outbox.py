@@ -29,6 +29,9 @@ def next_attempt(attempts: int, backoff: Sequence[float], now: datetime) -> date
 
 
 BATCH = 20  # items claimed per round
+# How long sent items wait to be marked so in the store: under load one transaction then
+# marks many (until marked, their leases keep them from being sent again).
+MARK_DELAY = 0.05
 
 
 class OutboxWorker:
@@ -90,8 +93,10 @@ class OutboxWorker:
                 self._marking = asyncio.create_task(self._mark_sent(), name="tact-outbox-mark")
 
     async def _mark_sent(self) -> None:
-        """Mark what went out, in one transaction per batch (group commit)."""
+        """Mark what went out, in one transaction per batch (group commit), the first batch
+        after `MARK_DELAY`."""
         try:
+            await asyncio.sleep(MARK_DELAY)
             while self._sent:
                 batch, self._sent = self._sent, []
                 try:
