@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -181,6 +182,9 @@ def main() -> None:
     replies = run_cases(args.corpus, args.verbose)
     run_eml(args.corpus, args.verbose)
     if not args.no_timing:
+        if hasattr(os, "getloadavg") and (load1 := os.getloadavg()[0]) > 0.5:
+            print(f"\nnote: load average {load1:.2f}: other work on this machine shares the cores, "
+                  "so the times below are longer than one core of its own would give")
         run_timing(replies)
 
 
