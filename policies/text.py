@@ -233,9 +233,11 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
 
 # Where a sentence-ish window ends: a run of stops before a space, quote or bracket, or a
-# line break. (Written as "[.!?]+(?=[\s"')\]]|$)|\n", but starting with one character
-# class, which lets the engine skip ahead to candidates instead of trying every position.)
-_BOUNDARY = re.compile(r"[.!?\n](?:(?<=\n)|[.!?]*(?=[\s\"')\]]|$))")
+# line break; not the dot of a title ("Dr. Smith"). (Written as "[.!?]+(?=[\s"')\]]|$)|\n",
+# but starting with one character class, which lets the engine skip ahead to candidates
+# instead of trying every position.) A window ends with the run's last stop ("help!!").
+_BOUNDARY = re.compile(r"[.!?\n](?<!\b[DdMm]r\.)(?<!\b[Mm]rs\.)(?<!\b[Mm]s\.)(?<!\b[Pp]rof\.)"
+                       r"(?:(?<=\n)|[.!?]*(?=[\s\"')\]]|$))")
 
 
 _VOCAB: set[str] = set()
@@ -276,7 +278,7 @@ def _word_text(text: str) -> tuple[str, list[int]]:
     """`text` with every character that is not part of a word (as `_TOKEN` finds words)
     made a space, same offsets, padded with a space each side; and the window starts
     (see `word_index`)."""
-    bounds = [0] + [m.start() for m in _BOUNDARY.finditer(text)] + [len(text)]
+    bounds = [0] + [m.end() - 1 for m in _BOUNDARY.finditer(text)] + [len(text)]
     plain = text.encode("ascii", "replace").translate(_WORD_BYTES).decode("ascii")  # same offsets
     if "'" in plain:  # a word neither starts nor ends with an apostrophe, nor has two in a row
         plain = _LONE_APOSTROPHE.sub(" ", plain)
@@ -297,31 +299,37 @@ class _Stretches(dict):  # type: ignore[type-arg]
     lookups would, and so is the rest of a long text once it has been asked for many words
     (a long reply: every policy reads it)."""
 
-    __slots__ = ("_padded", "_bounds", "_wanted", "_lookups", "plans")
+    __slots__ = ("_padded", "_bounds", "_wanted", "_stems", "_lookups", "plans")
 
-    def __init__(self, padded: str, bounds: list[int], wanted: frozenset[str]) -> None:
+    def __init__(self, padded: str, bounds: list[int], wanted: frozenset[str],
+                 stems: dict[str, list[str]]) -> None:
         super().__init__()
         self._padded = padded
         self._bounds = bounds
         self._wanted = wanted  # the words a matcher may ask for
+        self._stems = stems  # a word → the text's words that are it and an apostrophe ("week's")
         self._lookups = 0
         self.plans: dict[Matcher, list[tuple[int, list[tuple[int, int]]]]] = {}  # see Matcher.finditer
 
     def fill(self, words: frozenset[str]) -> None:
         """Index every one of `words` that occurs, in one pass over the text's words."""
-        padded, bounds = self._padded, self._bounds
+        padded, bounds, stems = self._padded, self._bounds, self._stems
+        stemmed = [w for w in stems if w in words]
+        look = words.union(*(stems[w] for w in stemmed)) if stemmed else words
         windows: dict[str, list[int]] = {}
         wid = 0
         pieces = [padded[bounds[k] + 1:bounds[k + 1] + 1] for k in range(len(bounds) - 1)]
         for w in f" {_WINDOW_MARK} ".join(pieces).split():
             if w == _WINDOW_MARK:
                 wid += 1
-            elif w in words:
+            elif w in look:
                 ids = windows.get(w)
                 if ids is None:
                     windows[w] = [wid]
                 elif ids[-1] != wid:
                     ids.append(wid)
+        for w in stemmed:  # "week" also where the text says "week's"
+            windows[w] = sorted({k for form in (w, *stems[w]) for k in windows.get(form, ())})
         for w, ids in windows.items():
             if len(ids) == 1:  # (most words: one window, no joining to do)
                 k = ids[0]
@@ -336,13 +344,16 @@ class _Stretches(dict):  # type: ignore[type-arg]
             if word in self:
                 return self[word]  # type: ignore[no-any-return]
         padded, bounds = self._padded, self._bounds
-        needle = f" {word} "
-        step = len(word) + 1  # the next occurrence may start at this one's closing space
         ids = []
-        i = padded.find(needle)
-        while i >= 0:
-            ids.append(bisect_right(bounds, i) - 1)  # (the word starts at padded[i + 1], text[i])
-            i = padded.find(needle, i + step)
+        for form in (word, *self._stems[word]) if word in self._stems else (word,):
+            needle = f" {form} "
+            step = len(form) + 1  # the next occurrence may start at this one's closing space
+            i = padded.find(needle)
+            while i >= 0:
+                ids.append(bisect_right(bounds, i) - 1)  # (the word starts at padded[i + 1], text[i])
+                i = padded.find(needle, i + step)
+        if word in self._stems:
+            ids.sort()
         spans = self[word] = _joined(ids, bounds) if ids else []
         return spans
 
@@ -391,10 +402,19 @@ def word_index(text: str, version: int = 0) -> tuple[dict[str, list[tuple[int, i
             for p in by_head[w[:3]]:
                 if w.startswith(p):
                     by_prefix.setdefault(p, []).append(w)
+    # "this week's", "tonight's", "u'll": the apostrophe ends a word for the phrases' regexes,
+    # so "this week" matches there too, and a vocabulary word also occurs where the text has
+    # it and an apostrophe.
+    stems: dict[str, list[str]] = {}
+    if "'" in padded:
+        for w in [w for w in words if "'" in w]:
+            stem = w[:w.index("'")]
+            if stem in _VOCAB:
+                stems.setdefault(stem, []).append(w)
     wanted = words & _VOCAB
-    if by_prefix:
-        wanted |= {w for ws in by_prefix.values() for w in ws}
-    index = _Stretches(padded, bounds, wanted)
+    if by_prefix or stems:
+        wanted |= {w for ws in by_prefix.values() for w in ws} | stems.keys()
+    index = _Stretches(padded, bounds, wanted, stems)
     if len(text) < _INDEX_IN_ONE_PASS_BELOW:
         index.fill(wanted)
     return index, wanted, by_prefix

@@ -69,14 +69,18 @@ def test_entries_with_the_word_start_check_moved_find_the_same_matches() -> None
 
 
 def _old_index(text: str) -> dict[str, list[tuple[int, int]]]:
-    """Every word's stretches, the plain way: tokenise with _TOKEN window by window."""
-    bounds = [0] + [m.start() for m in T._BOUNDARY.finditer(text)] + [len(text)]
+    """Every word's stretches, the plain way: tokenise with _TOKEN window by window (a
+    window ends with its run of stops); a vocabulary word also where a token is it and an
+    apostrophe ("week's")."""
+    bounds = [0] + [m.end() - 1 for m in T._BOUNDARY.finditer(text)] + [len(text)]
     windows: dict[str, list[int]] = {}
     for k in range(len(bounds) - 1):
-        for word in T._TOKEN.findall(text[bounds[k]:bounds[k + 1]].lower()):
-            ids = windows.setdefault(word, [])
-            if not ids or ids[-1] != k:
-                ids.append(k)
+        for token in T._TOKEN.findall(text[bounds[k]:bounds[k + 1]].lower()):
+            stem = token.split("'")[0]
+            for word in {token, stem} if stem in T._VOCAB else {token}:
+                ids = windows.setdefault(word, [])
+                if not ids or ids[-1] != k:
+                    ids.append(k)
     out = {}
     for word, ids in windows.items():
         spans, first = [], ids[0]
@@ -97,10 +101,12 @@ def test_word_index_finds_each_word_where_the_token_regex_does() -> None:
     for text in texts + long:
         text = text.lower()
         old = _old_index(text)
-        assert T.all_words.__wrapped__(text) == frozenset(old), text
+        tokens = set(T._TOKEN.findall(text))
+        assert T.all_words.__wrapped__(text) == frozenset(tokens), text
         index, present, _ = T.word_index.__wrapped__(text, T._VOCAB_VERSION[0])
-        # the vocabulary's words, and words that start with one of its prefixes ("apolog*")
-        assert present == {w for w in old if w in T._VOCAB or w.startswith(tuple(T._PREFIXES))}, text
+        # the vocabulary's words (also as "week's"), and words that start with one of its
+        # prefixes ("apolog*")
+        assert present == {w for w in old if w in T._VOCAB or w in tokens and w.startswith(tuple(T._PREFIXES))}, text
         for word in present:  # (what a matcher looks up)
             assert index[word] == old[word], (text, word)
         assert index["notaword"] == [], text
@@ -133,6 +139,32 @@ def _old_finditer(matcher: T.Matcher, text: str, pos: int, end: int) -> list[tup
         if not (kept and span[1] <= kept[-1][1]):
             kept.append(span)
     return kept
+
+
+def _books() -> list[T.Matcher]:
+    out = []
+    for path in resources.files("policies").joinpath("phrases").iterdir():
+        if path.name.endswith(".toml"):
+            book = T.PhraseBook(path.name[:-5], extend="").for_options(PolicyOptions())
+            out += [m for m in book.values() if m is not None]
+    return out
+
+
+def test_the_windowed_matcher_finds_what_the_whole_alternation_finds() -> None:
+    """Each entry runs only over the windows of its anchor words; every match the family's
+    plain alternation finds over the whole text is still found (or lies inside a longer one):
+    phrases next to a possessive ("this week's", "tonight's"), after a title ("Dr. Smith"),
+    ending in a run of stops ("happy to help!!")."""
+    texts = _texts() + [flat(t) for t in (
+        "I'll add it to this week's dispatch, and tonight's run will pick it up.",
+        "Yours faithfully, Dr. Harold Ainsworth",
+        "Thanks so much for reaching out, happy to help!! Any idea?? u'll love it",
+    )]
+    for matcher in _books():
+        for text in texts:
+            found = [m.span() for m in matcher.finditer(text)]
+            for m in matcher.full.finditer(text):
+                assert any(a <= m.start() and m.end() <= b for a, b in found), (m.group(0), text)
 
 
 def test_matcher_asked_about_part_of_a_text_finds_what_the_plain_way_finds() -> None:
