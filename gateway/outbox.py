@@ -84,7 +84,7 @@ class OutboxWorker:
                 task.cancel()
         if self._marking is not None:
             await asyncio.wait({self._marking}, timeout=5)
-        await self._mark_sent()
+        await self._mark_sent(delay=0)
 
     async def _send_claimed(self, item: OutboxItem) -> None:
         if await self._send(item):
@@ -92,11 +92,12 @@ class OutboxWorker:
             if self._marking is None:
                 self._marking = asyncio.create_task(self._mark_sent(), name="tact-outbox-mark")
 
-    async def _mark_sent(self) -> None:
+    async def _mark_sent(self, delay: float = MARK_DELAY) -> None:
         """Mark what went out, in one transaction per batch (group commit), the first batch
-        after `MARK_DELAY`."""
+        after `delay`."""
         try:
-            await asyncio.sleep(MARK_DELAY)
+            if delay and self._sent:
+                await asyncio.sleep(delay)
             while self._sent:
                 batch, self._sent = self._sent, []
                 try:

@@ -124,6 +124,32 @@ async def test_an_item_handed_over_claimed_is_sent_at_once_and_marked(store: Sto
     assert relay.sent == [NOTE.raw] and row["status"] == SENT and row["sent_at"] is not None
 
 
+async def test_items_sent_about_together_are_marked_sent_in_one_transaction(store: Store) -> None:
+    from sqlalchemy import event
+
+    class StaggeredRelay(FlakyRelay):
+        """Each send takes a little longer than the one before (an upstream at work)."""
+
+        async def send(self, mail_from, rcpt_tos, data, mail_options=None) -> None:
+            self.calls = getattr(self, "calls", 0) + 1
+            await asyncio.sleep(0.008 * self.calls)
+            await super().send(mail_from, rcpt_tos, data, mail_options)
+
+    relay = StaggeredRelay(failures=0)
+    worker = OutboxWorker(store, relay, poll_interval=60)
+    items = store.enqueue_claimed_many([NOTE] * 5)
+    commits: list[int] = []
+    event.listen(store.engine, "commit", lambda _conn: commits.append(1))
+    worker.wake(*items)
+    for _ in range(200):  # until every one is marked, without stopping the worker
+        if {row["status"] for row in store.list_outbox()} == {SENT}:
+            break
+        await asyncio.sleep(0.01)
+    assert {row["status"] for row in store.list_outbox()} == {SENT} and len(relay.sent) == 5
+    assert len(commits) == 1  # (one UPDATE for the five, sent over 40 ms, not one each)
+    await worker.stop()
+
+
 async def test_a_handed_over_item_that_fails_is_retried_by_the_poller(store: Store) -> None:
     relay = FlakyRelay(failures=1)
     worker = OutboxWorker(store, relay, backoff=(0,), max_attempts=5)
