@@ -23,8 +23,9 @@ The same load generator drives both: `--clients` concurrent aiosmtplib
 sessions, each persistent, each sending `--messages` realistic support
 replies of about `--size` bytes (bench/sample_reply.py), timing each one.
 It prints messages, errors, msgs/s and p50/p99 latency per target, the CPU
-each process spent per message, the ratio gateway/bare throughput, and how many of the gateway's accepted messages the
-sink saw (relayed) or did not (held), by the intent the text was written for.
+each process spent per message, the ratio gateway/bare throughput, and how
+many of the gateway's accepted messages the sink saw (relayed) or did not
+(held), by the intent the text was written for.
 
 The script re-invokes itself for the servers (`load.py _sink`, `load.py
 _relay`); those sub-commands are internal.
