@@ -209,7 +209,7 @@ def _describe(s: Settings) -> str:
         f"  upstream         {_redact(g.upstream)}",
         f"  AUTH             {'STARTTLS + ' + str(len(g.users)) + ' user(s)' if g.tls_cert and g.users else 'off'}",
         f"  max message size {g.max_message_size} bytes",
-        f"  store            {_redact(s.store.url)}",
+        f"  store            {_redact(s.store.url)} (sent mail kept {format_duration(s.store.keep_sent)})",
         f"  web              " + (f"{s.web.listen} (links in notes: {s.web.base_url()})" if s.web.enabled
                                   else f"off (links in notes: {s.web.public_url or 'none'})"),
     ]

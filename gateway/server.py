@@ -19,9 +19,9 @@ from gateway.moderation import Moderation
 from gateway.outbox import DEFAULT_BACKOFF, OutboxWorker
 from gateway.pipeline import Checker, Pipeline
 from gateway.relay import Relay, make_relay
-from gateway.settings import Settings, parse_hostport
+from gateway.settings import Settings, format_duration, parse_hostport
 from gateway.smtp import Handler, protocol_factory, tls_context
-from gateway.store import Store
+from gateway.store import Store, utcnow
 from gateway.users import Users
 from gateway.web.server import WebServer
 
@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 # How long a stop waits for deliveries under way.
 DRAIN_SECONDS = 10.0
-# How often held messages past their team's hold_expiry are expired.
+# How often held messages past their team's hold_expiry are expired (and sent outbox
+# items older than [store] keep_sent deleted).
 EXPIRY_INTERVAL = 60.0
 
 
@@ -194,13 +195,19 @@ class Gateway:
             self._loop.call_soon_threadsafe(self.outbox.wake)
 
     async def _expire_periodically(self) -> None:
-        """Expire held messages past their team's hold_expiry: at start, then every
-        `expiry_interval` seconds (several instances may: each message is decided once)."""
+        """Expire held messages past their team's hold_expiry and delete outbox items sent
+        longer than `[store] keep_sent` ago: at start, then every `expiry_interval` seconds
+        (several instances may: each message is decided once, each item deleted once)."""
         while True:
             try:
                 done = await asyncio.to_thread(self.moderation.expire_due)
                 if done:
                     log.info("expiry: decided %d held message(s) past their hold_expiry", done)
+                pruned = await asyncio.to_thread(self.store.prune_sent,
+                                                 utcnow() - self.settings.store.keep_sent)
+                if pruned:
+                    log.info("outbox: deleted %d item(s) sent more than %s ago", pruned,
+                             format_duration(self.settings.store.keep_sent))
             except Exception:
                 log.exception("expiry failed; trying again in %.0fs", self.expiry_interval)
             await asyncio.sleep(self.expiry_interval)

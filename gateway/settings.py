@@ -147,6 +147,21 @@ class GatewaySettings(_Section):
 
 class StoreSettings(_Section):
     url: str = "sqlite:///./var/tact.db"
+    # Mail the gateway sent (notes, released messages) is deleted from the outbox this long
+    # after it went out; what is pending or failed stays.
+    keep_sent: timedelta = timedelta(days=7)
+
+    @field_validator("keep_sent", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> timedelta:
+        return parse_duration(v)
+
+    @field_validator("keep_sent")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v <= timedelta(0):
+            raise ValueError("must be longer than 0, e.g. '7d'")
+        return v
 
 
 class WebSettings(_Section):

@@ -33,6 +33,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     create_engine,
+    delete,
     event,
     insert,
     select,
@@ -360,6 +361,12 @@ class Store:
             assert stored is not None
             return stored
 
+    def prune_sent(self, sent_before: datetime) -> int:
+        """Delete the outbox items sent before `sent_before` (what is pending, being sent or
+        failed stays); returns how many."""
+        with self.engine.begin() as conn:
+            return int(conn.execute(_PRUNE_SENT, {"before": sent_before}).rowcount or 0)
+
     def list_outbox(self, status: str | None = None) -> list[dict[str, Any]]:
         query = select(outbox).order_by(outbox.c.id)
         if status is not None:
@@ -387,6 +394,7 @@ _CLAIM_DUE = (
     .returning(outbox.c.id, outbox.c.kind, outbox.c.sender, outbox.c.recipients, outbox.c.raw,
                outbox.c.attempts, outbox.c.held_id)
 )
+_PRUNE_SENT = delete(outbox).where(and_(outbox.c.status == SENT, outbox.c.sent_at < bindparam("before")))
 _MARK_SENT = (
     update(outbox)
     .where(outbox.c.id.in_(bindparam("ids", expanding=True)))

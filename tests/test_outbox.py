@@ -88,6 +88,27 @@ async def test_the_running_worker_wakes_on_enqueue(store: Store) -> None:
         await worker.stop()
 
 
+def test_the_gateway_deletes_what_it_sent_once_keep_sent_has_passed(tmp_path, sink: Sink, marker_policy) -> None:
+    """[store] keep_sent: the outbox does not grow for ever; what failed stays for a person."""
+    import smtplib
+
+    from gateway.settings import StoreSettings
+    from tests.conftest import gateway_settings
+
+    settings = gateway_settings(tmp_path, f"smtp://127.0.0.1:{sink.port}")
+    settings.store = StoreSettings(url=settings.store.url, keep_sent="1s")
+    gateway = RunningGateway(settings, check_workers=0, outbox_poll_interval=0.1, expiry_interval=0.2)
+    try:
+        gateway.store.mark_failed(gateway.store.enqueue(NOTE), "550 no such user", None)
+        with smtplib.SMTP("127.0.0.1", gateway.port, timeout=10) as client:
+            client.sendmail("agent@support.test", ["customer@example.test"], make_message("MARKWARN"))
+        sink.wait_for(lambda m: m.rcpt_tos == ["agent@support.test"])  # the coaching note
+        eventually(lambda: [r["status"] for r in gateway.store.list_outbox()] == [FAILED, SENT])
+        eventually(lambda: [r["status"] for r in gateway.store.list_outbox()] == [FAILED])
+    finally:
+        gateway.stop()
+
+
 def test_a_note_is_delivered_once_the_upstream_is_back(gateway: RunningGateway, sink: Sink,
                                                        marker_policy) -> None:
     import smtplib

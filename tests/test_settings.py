@@ -48,6 +48,8 @@ def test_toml_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
         ("[teams.billing]\nhold_after_warnings = 0\n", "teams.billing.hold_after_warnings", "greater than or equal to 1"),
         ("[teams.billing.policies.blame]\nseverity = 'fatal'\n", "teams.billing.policies.blame.severity", "'info', 'warn' or 'hold'"),
         ("[teams.billing.business_hours]\ntimezone = 'Mars/Base'\n", "teams.billing.business_hours.timezone", "unknown time zone"),
+        ("[store]\nkeep_sent = '0s'\n", "store.keep_sent", "longer than 0"),
+        ("[store]\nkeep_sent = 'forever'\n", "store.keep_sent", "duration"),
     ],
 )
 def test_bad_values_name_the_key_and_the_problem(tmp_path: Path, toml: str, key: str, what: str) -> None:

@@ -90,6 +90,18 @@ def test_failures_are_counted_and_scheduled(store: Store) -> None:
     assert store.list_outbox()[0]["attempts"] == 2
 
 
+def test_prune_sent_deletes_only_what_went_out_before_the_cutoff(store: Store) -> None:
+    old, recent, pending, failed = (store.enqueue(note(f"{n}@x.test")) for n in ("old", "recent", "pending", "failed"))
+    store.claim_due()
+    store.mark_sent_many([old])
+    cutoff = utcnow()
+    store.mark_sent_many([recent])
+    store.mark_failed(failed, "550 no such user", None)
+    assert store.prune_sent(cutoff) == 1
+    assert {row["id"]: row["status"] for row in store.list_outbox()} == {
+        recent: SENT, pending: "sending", failed: FAILED}  # (pending: claimed above, not sent)
+
+
 def test_mark_sent(store: Store) -> None:
     item_id = store.enqueue(note())
     store.claim_due()
