@@ -97,9 +97,12 @@ def test_the_gateway_deletes_what_it_sent_once_keep_sent_has_passed(tmp_path, si
 
     settings = gateway_settings(tmp_path, f"smtp://127.0.0.1:{sink.port}")
     settings.store = StoreSettings(url=settings.store.url, keep_sent="1s")
+    store = Store(settings.store.url)  # an item given up on before the gateway starts
+    store.create()
+    store.mark_failed(store.enqueue(NOTE), "550 no such user", None)
+    store.close()
     gateway = RunningGateway(settings, check_workers=0, outbox_poll_interval=0.1, expiry_interval=0.2)
     try:
-        gateway.store.mark_failed(gateway.store.enqueue(NOTE), "550 no such user", None)
         with smtplib.SMTP("127.0.0.1", gateway.port, timeout=10) as client:
             client.sendmail("agent@support.test", ["customer@example.test"], make_message("MARKWARN"))
         sink.wait_for(lambda m: m.rcpt_tos == ["agent@support.test"])  # the coaching note
