@@ -12,6 +12,7 @@ import os
 import signal
 import ssl
 import sys
+import time
 from collections.abc import Sequence
 
 from gateway.decisions import DecisionLog
@@ -30,9 +31,11 @@ log = logging.getLogger(__name__)
 
 # How long a stop waits for deliveries under way.
 DRAIN_SECONDS = 10.0
-# How often held messages past their team's hold_expiry are expired (and sent outbox
-# items older than [store] keep_sent deleted).
+# How often held messages past their team's hold_expiry are expired.
 EXPIRY_INTERVAL = 60.0
+# How often outbox items sent longer than [store] keep_sent ago are deleted (a scan of the
+# sent items: not every minute).
+PRUNE_INTERVAL = 600.0
 
 
 class StartupError(Exception):
@@ -55,7 +58,8 @@ class Gateway:
                  outbox_poll_interval: float = 2.0,
                  outbox_backoff: Sequence[float] = DEFAULT_BACKOFF,
                  outbox_max_attempts: int = 10,
-                 expiry_interval: float = EXPIRY_INTERVAL) -> None:
+                 expiry_interval: float = EXPIRY_INTERVAL,
+                 prune_interval: float = PRUNE_INTERVAL) -> None:
         self.settings = settings
         if check_workers is None:
             check_workers = settings.gateway.check_workers
@@ -69,6 +73,7 @@ class Gateway:
                                    report_failure=self.moderation.undeliverable_note)
         self.decision_log = DecisionLog(self.store)
         self.expiry_interval = expiry_interval
+        self.prune_interval = prune_interval
         self._expiry: asyncio.Task[None] | None = None
         self.checker = Checker(settings, self.check_workers)
         self.pipeline = Pipeline(settings, self.checker, self.relay, self.store,
@@ -195,19 +200,23 @@ class Gateway:
             self._loop.call_soon_threadsafe(self.outbox.wake)
 
     async def _expire_periodically(self) -> None:
-        """Expire held messages past their team's hold_expiry and delete outbox items sent
-        longer than `[store] keep_sent` ago: at start, then every `expiry_interval` seconds
-        (several instances may: each message is decided once, each item deleted once)."""
+        """Expire held messages past their team's hold_expiry, at start and then every
+        `expiry_interval` seconds, and delete outbox items sent longer than `[store]
+        keep_sent` ago every `prune_interval` seconds (several instances may: each message
+        is decided once, each item deleted once)."""
+        pruned_at = None
         while True:
             try:
                 done = await asyncio.to_thread(self.moderation.expire_due)
                 if done:
                     log.info("expiry: decided %d held message(s) past their hold_expiry", done)
-                pruned = await asyncio.to_thread(self.store.prune_sent,
-                                                 utcnow() - self.settings.store.keep_sent)
-                if pruned:
-                    log.info("outbox: deleted %d item(s) sent more than %s ago", pruned,
-                             format_duration(self.settings.store.keep_sent))
+                if pruned_at is None or time.monotonic() - pruned_at >= self.prune_interval:
+                    pruned_at = time.monotonic()
+                    keep = self.settings.store.keep_sent
+                    pruned = await asyncio.to_thread(self.store.prune_sent, utcnow() - keep)
+                    if pruned:
+                        log.info("outbox: deleted %d item(s) sent more than %s ago", pruned,
+                                 format_duration(keep))
             except Exception:
                 log.exception("expiry failed; trying again in %.0fs", self.expiry_interval)
             await asyncio.sleep(self.expiry_interval)

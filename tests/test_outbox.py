@@ -101,7 +101,8 @@ def test_the_gateway_deletes_what_it_sent_once_keep_sent_has_passed(tmp_path, si
     store.create()
     store.mark_failed(store.enqueue(NOTE), "550 no such user", None)
     store.close()
-    gateway = RunningGateway(settings, check_workers=0, outbox_poll_interval=0.1, expiry_interval=0.2)
+    gateway = RunningGateway(settings, check_workers=0, outbox_poll_interval=0.1, expiry_interval=0.2,
+                             prune_interval=0.2)
     try:
         with smtplib.SMTP("127.0.0.1", gateway.port, timeout=10) as client:
             client.sendmail("agent@support.test", ["customer@example.test"], make_message("MARKWARN"))
