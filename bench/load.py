@@ -475,11 +475,16 @@ response_target = "24h"
 """
 
 
-def policies_off() -> str:
-    """The `[defaults.policies.ID] enabled = false` of every registered policy (no-policy)."""
+def _project_importable() -> None:
+    """Make this checkout's `gateway` and `policies` importable here."""
     root = Path(__file__).resolve().parents[1]
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
+
+
+def policies_off() -> str:
+    """The `[defaults.policies.ID] enabled = false` of every registered policy (no-policy)."""
+    _project_importable()
     from policies.base import REGISTRY
 
     return "".join(f"\n[defaults.policies.{pid}]\nenabled = false\n" for pid in REGISTRY)
@@ -619,9 +624,7 @@ def checking_time(samples: list, repeat: int = 1) -> dict:
     Each distinct text once: the policies cache their analysis of a text, so
     timing a text twice would measure the cache.
     """
-    root = Path(__file__).resolve().parents[1]
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
+    _project_importable()
     import policies
     from gateway.message import parse_message
     from gateway.settings import Settings

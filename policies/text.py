@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from operator import itemgetter
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
@@ -160,7 +161,7 @@ class Matcher:
         for i, stretches in plan:  # in entry order, so that the first entry's match is kept for a span
             finditer = entries[i].finditer
             if stretches[0][1] <= pos:  # only the stretches that reach into text[pos:end] (in order, apart)
-                stretches = stretches[bisect_right(stretches, pos, key=_stretch_end):]
+                stretches = stretches[bisect_right(stretches, pos, key=_STRETCH_END):]
             for ws, we in stretches:
                 if ws >= end:
                     break
@@ -225,8 +226,7 @@ def _longest_first(span: tuple[int, int]) -> tuple[int, int]:
     return span[0], -span[1]
 
 
-def _stretch_end(stretch: tuple[int, int]) -> int:
-    return stretch[1]
+_STRETCH_END = itemgetter(1)
 
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
@@ -344,15 +344,16 @@ class _Stretches(dict):  # type: ignore[type-arg]
             if word in self:
                 return self[word]  # type: ignore[no-any-return]
         padded, bounds = self._padded, self._bounds
+        also = self._stems.get(word, ())  # "week's" for "week"
         ids = []
-        for form in (word, *self._stems[word]) if word in self._stems else (word,):
+        for form in (word, *also):
             needle = f" {form} "
             step = len(form) + 1  # the next occurrence may start at this one's closing space
             i = padded.find(needle)
             while i >= 0:
                 ids.append(bisect_right(bounds, i) - 1)  # (the word starts at padded[i + 1], text[i])
                 i = padded.find(needle, i + step)
-        if word in self._stems:
+        if also:
             ids.sort()
         spans = self[word] = _joined(ids, bounds) if ids else []
         return spans

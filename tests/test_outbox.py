@@ -6,10 +6,13 @@ import asyncio
 import time
 from datetime import datetime, timezone
 
+from sqlalchemy import event
+
 from gateway.outbox import OutboxWorker, next_attempt
 from gateway.relay import RelayError
+from gateway.settings import StoreSettings
 from gateway.store import FAILED, SENT, NewMail, Store
-from tests.conftest import RunningGateway, Sink, make_message
+from tests.conftest import RunningGateway, Sink, gateway_settings, make_message
 
 NOTE = NewMail(kind="coaching", sender="", recipients=["agent@support.test"],
                raw=b"X-Tact-Note: 1\r\nSubject: note\r\n\r\nhi\r\n")
@@ -92,9 +95,6 @@ def test_the_gateway_deletes_what_it_sent_once_keep_sent_has_passed(tmp_path, si
     """[store] keep_sent: the outbox does not grow for ever; what failed stays for a person."""
     import smtplib
 
-    from gateway.settings import StoreSettings
-    from tests.conftest import gateway_settings
-
     settings = gateway_settings(tmp_path, f"smtp://127.0.0.1:{sink.port}")
     settings.store = StoreSettings(url=settings.store.url, keep_sent="1s")
     store = Store(settings.store.url)  # an item given up on before the gateway starts
@@ -150,8 +150,6 @@ async def test_an_item_handed_over_claimed_is_sent_at_once_and_marked(store: Sto
 
 
 async def test_items_sent_about_together_are_marked_sent_in_one_transaction(store: Store) -> None:
-    from sqlalchemy import event
-
     class StaggeredRelay(FlakyRelay):
         """Each send takes a little longer than the one before (an upstream at work)."""
 
